@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The /_simulator admin hooks."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from exoscale_auth import ExoscaleV2Auth
+
+from simulator.control import Admin, SimulatorError
+from sim_support import BILLING, KEY, NEW_ORG, SECRET
+
+LIST = "/distributor/organization"
+
+
+def test_request_log_oldest_first_and_clearable(call, sim, org):
+    call("GET", LIST)
+    call("GET", LIST + "/" + org["id"], params=None)
+    call("GET", LIST + "/%s/usage" % org["id"], params={"period": "2026-01"})
+    log = sim.admin.requests()
+    assert [(entry["method"], entry["operation"], entry["status"]) for entry in log] == [
+        ("GET", "list-distributor-organizations", 200),
+        ("GET", "get-distributor-organization", 200),
+        ("GET", "list-distributor-organization-usage", 200),
+    ]
+    assert log[1]["path"] == "/v1.alpha/distributor/organization/" + org["id"]
+    assert log[2]["query"] == "period=2026-01"
+    sim.admin.clear_requests()
+    assert sim.admin.requests() == []
+
+
+def test_admin_calls_are_not_logged(sim):
+    sim.admin.config()
+    sim.admin.metering()
+    assert sim.admin.requests() == []
+
+
+def test_reset_drops_everything_and_restores_config(call, sim, org):
+    call("POST", "/metering:apply", json={"organization": org["id"], "usage": [{"product": "p", "variable": "v", "quantity": 1}]})
+    sim.admin.add_fault(action="drop")
+    sim.admin.config(create_status="created", latency=0.01)
+    sim.admin.reset()
+    assert sim.admin.faults() == []
+    assert sim.admin.requests() == []
+    assert sim.admin.metering() == []
+    assert sim.admin.config() == {"create_status": "active", "latency": 0.0}
+    assert call("GET", LIST).json() == {"organizations": []}
+
+
+def test_seed_with_id_status_and_snake_case_keys(call, sim):
+    org_id = "0b1c7c3e-68a1-4c55-9c71-64c1a35a4a01"
+    seeded = sim.admin.seed_org(id=org_id, status="suspended", display_name="Seeded", billing_address=dict(BILLING, name="Seeded"), client_id="s-1")
+    assert seeded == {"id": org_id, "status": "suspended", "billing-address": dict(BILLING, name="Seeded"), "client-id": "s-1"}
+    assert call("GET", LIST + "/" + org_id).json() == seeded
+
+
+@pytest.mark.parametrize("spec, word", [
+    ({"billing-address": BILLING}, "display-name"),
+    ({"display-name": "x", "billing-address": dict(BILLING, country="Switzerland")}, "billing-address.country"),
+    (dict(NEW_ORG, status="deleted"), "status"),
+    (dict(NEW_ORG, id="acme"), "id"),
+    (dict(NEW_ORG, colour="red"), "colour"),
+])
+def test_seed_is_validated(sim, spec, word):
+    with pytest.raises(SimulatorError, match="400") as raised:
+        sim.admin.seed_org(**spec)
+    assert word in str(raised.value)
+
+
+def test_seed_twice_with_the_same_id_conflicts(sim):
+    spec = dict(NEW_ORG, id="0b1c7c3e-68a1-4c55-9c71-64c1a35a4a01")
+    sim.admin.seed_org(**spec)
+    with pytest.raises(SimulatorError, match="409"):
+        sim.admin.seed_org(**spec)
+
+
+def test_config_is_validated(sim):
+    for changes in ({"create_status": "terminated"}, {"latency": -1}, {"colour": "red"}):
+        with pytest.raises(SimulatorError, match="400"):
+            sim.admin.config(**changes)
+    assert sim.admin.config() == {"create_status": "active", "latency": 0.0}
+
+
+def test_latency_config_delays_api_answers_not_admin_ones(call, sim):
+    sim.admin.config(latency=0.3)
+    started = time.monotonic()
+    assert call("GET", LIST).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    sim.admin.requests()
+    assert time.monotonic() - started < 0.3
+
+
+def test_unknown_hook_and_bad_json(sim):
+    assert requests.get(sim.admin_url + "/nothing", timeout=10).status_code == 404
+    response = requests.post(sim.admin_url + "/faults", data=b"{", timeout=10)
+    assert response.status_code == 400
+    assert "JSON" in response.json()["message"]
+
+
+def test_admin_accepts_any_url_of_the_server(sim):
+    for url in (sim.base_url, sim.url, sim.admin_url + "/"):
+        assert Admin(url).config() == {"create_status": "active", "latency": 0.0}
+
+
+def test_request_log_is_bounded(in_process):
+    admin = Admin(in_process.base_url)
+    url = in_process.base_url + "/v1.alpha/distributor/organization"
+    for attempt in range(7):
+        assert requests.get(url, auth=ExoscaleV2Auth(KEY, SECRET), timeout=10).status_code == 200
+    assert len(admin.requests()) == 5
+    assert in_process.simulator.log.maxlen == 5
