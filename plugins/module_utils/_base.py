@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the exoscale.partner collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Ansible glue shared by every module: common options, credentials, errors, check and diff mode.
+
+Private to this collection: not a public API, may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.exoscale.partner.plugins.module_utils import _client
+
+TERMINATED = "terminated"
+
+CREDENTIALS_HELP = (
+    "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and "
+    "EXOSCALE_API_SECRET environment variables."
+)
+CLOCK_HELP = (
+    "Requests are signed with an expiry time: check that this host's clock is correct "
+    "(for example with NTP)."
+)
+AUTH_HELP = "Check api_key and api_secret, and that the key may use the Partner API."
+
+
+def api_argument_spec():
+    """The options every module of the collection shares (documented by the exoscale.partner.api fragment)."""
+    return dict(
+        api_key=dict(type="str", no_log=False, fallback=(env_fallback, ["EXOSCALE_API_KEY"])),
+        api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["EXOSCALE_API_SECRET"])),
+        api_url=dict(
+            type="str",
+            default=_client.DEFAULT_URL,
+            fallback=(env_fallback, ["EXOSCALE_PARTNER_API_URL"]),
+        ),
+        api_timeout=dict(type="int", default=30),
+        api_retries=dict(type="int", default=5),
+        validate_certs=dict(type="bool", default=True),
+    )
+
+
+def build_client(params):
+    """Build the API client from module parameters (tests replace this function)."""
+    return _client.Client(
+        params["api_key"],
+        params["api_secret"],
+        url=params["api_url"],
+        timeout=params["api_timeout"],
+        retries=params["api_retries"],
+        validate_certs=params["validate_certs"],
+        user_agent="ansible-collection-exoscale.partner ansible-core/%s" % ANSIBLE_VERSION,
+    )
+
+
+class PartnerModule:
+    """An AnsibleModule with the common options, a lazily built client and API error handling."""
+
+    def __init__(self, argument_spec, **ansible_module_kwargs):
+        spec = api_argument_spec()
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
+        self.params = self.module.params
+        self.doing = "talk to the Exoscale Partner API"
+        self._client = None
+        if not _client.HAS_REQUESTS:
+            self.module.fail_json(
+                msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR
+            )
+        missing = [name for name in ("api_key", "api_secret") if not self.params[name]]
+        if missing:
+            self.fail("Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP))
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = build_client(self.params)
+        return self._client
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def warn(self, msg):
+        self.module.warn(msg)
+
+    def fail_api(self, exc, doing):
+        """Fail with the API's status and message, saying what was being done."""
+        msg = "Failed to %s: %s" % (doing, exc)
+        if isinstance(exc, _client.ExoscaleAPIAuthException):
+            expired = "expire" in (exc.api_message or str(exc)).lower()
+            msg = "%s. %s" % (msg, CLOCK_HELP if expired else AUTH_HELP)
+        self.fail(msg, status=exc.status, api_message=exc.api_message)
+
+    def call(self, doing, operation, **kwargs):
+        """Call a client method by name; failures name what was being done."""
+        self.doing = doing
+        return getattr(self.client, operation)(**kwargs)
+
+    def exit(self, changed, before=None, after=None, **result):
+        """Exit successfully; in diff mode add the before/after of the managed object."""
+        if self.module._diff and (before is not None or after is not None):
+            result["diff"] = dict(before=before or {}, after=after or {})
+        self.module.exit_json(changed=changed, **result)
+
+    def run(self, work):
+        """Call work() and turn every client error into a clean failure."""
+        try:
+            work()
+        except _client.ExoscaleAPIException as exc:
+            self.fail_api(exc, self.doing)
+        except ValueError as exc:
+            # The client's builders name the bad field in the message.
+            self.fail("Invalid parameters: %s" % exc)
+
+    # Organization lookup, shared by the organization modules.
+
+    def find_organizations(self, id=None, client_id=None, name=None):
+        """Organizations matching id, else client_id, else name, with exactly one GET.
+
+        An id that does not exist fails; client_id and name are matched in one list call.
+        """
+        if id:
+            _client.validate_uuid(id, "id")
+            try:
+                return [self.call("get organization %s" % id, "get_distributor_organization", id=id)]
+            except _client.ExoscaleAPINotFoundException:
+                self.fail("No organization with id %s exists for this distributor." % id)
+        orgs = self.call("list organizations", "list_distributor_organizations")["organizations"]
+        if client_id is not None:
+            return [org for org in orgs if org["client_id"] == client_id]
+        if name is not None:
+            return [org for org in orgs if org["name"] == name]
+        return orgs
+
+    def single_organization(self, matches, described):
+        """The one match, None for none; fails listing the ids when several match."""
+        if len(matches) > 1:
+            ids = ", ".join(sorted(org["id"] for org in matches))
+            self.fail(
+                "%d organizations match %s (ids: %s); refusing to guess. Use id to choose one."
+                % (len(matches), described, ids),
+                organization_ids=sorted(org["id"] for org in matches),
+            )
+        return matches[0] if matches else None

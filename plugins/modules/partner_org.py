@@ -1,0 +1,326 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the exoscale.partner collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: partner_org
+short_description: Manage the lifecycle of an organization of an Exoscale distributor
+version_added: 0.1.0
+description:
+  - Create, activate, suspend, terminate and purge a customer organization linked to your
+    Exoscale distributor organization, through the Exoscale Partner API.
+  - The module makes the fewest API calls that reach the desired O(state). A run that changes
+    nothing makes exactly one GET request.
+  - The organization is found by O(id), else by O(client_id), else by O(name). When it is looked up by
+    O(client_id) or O(name), terminated organizations are ignored for O(state=active) and
+    O(state=suspended) (a new one is created), and count as already terminated for O(state=terminated).
+  - When several organizations match, the module fails and lists their ids; it never guesses.
+  - The Partner API cannot update an existing organization. When the billing details of the
+    organization found differ from the options, the module warns and reports them in RV(drift),
+    without reporting a change.
+author:
+  - Exoscale (@exoscale)
+extends_documentation_fragment:
+  - exoscale.partner.api
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Returns the planned RV(actions) and the predicted organization without any mutating request.
+  diff_mode:
+    support: full
+  platform:
+    platforms: all
+options:
+  id:
+    description:
+      - The UUID of the organization.
+      - When set, the organization must exist; the module never creates an organization when O(id) is given.
+    type: str
+  client_id:
+    description:
+      - Your own reference of the organization (at most 191 characters), stored by the API.
+      - The natural key to make creation idempotent. Strongly recommended when creating organizations.
+    type: str
+  name:
+    description:
+      - The display name of the organization (at most 191 characters), also its billing address name.
+      - Required to create an organization; used to find it when neither O(id) nor O(client_id) is set.
+    type: str
+    aliases: [display_name]
+  owner_email:
+    description:
+      - Email address of the owner of the organization (at most 75 characters). Required to create.
+    type: str
+  address:
+    description:
+      - Street name of the billing address. Required to create.
+    type: str
+  building_number:
+    description:
+      - Building number of the billing address.
+    type: str
+  postcode:
+    description:
+      - Postal code of the billing address. Required to create.
+    type: str
+    aliases: [postal_code]
+  city:
+    description:
+      - City of the billing address. Required to create.
+    type: str
+  country:
+    description:
+      - Country of the billing address, as an ISO 3166-1 alpha-2 code (upper-cased). Required to create.
+    type: str
+  state:
+    description:
+      - The desired status of the organization.
+      - V(terminated) cannot be undone; a terminated organization addressed by O(id) cannot become
+        V(active) or V(suspended) again.
+    type: str
+    choices: [active, suspended, terminated]
+    default: active
+  purge:
+    description:
+      - Schedule the purge of the organization right after terminating it.
+      - Only with O(state=terminated). An organization that is already terminated is left alone.
+    type: bool
+    default: false
+notes:
+  - Whether the API returns a new organization as V(created) or V(active) is not documented. The
+    module activates (or suspends) it only when the returned status differs from O(state). Check mode
+    assumes the API returns V(active).
+  - If a creation request fails in a way where the API may still have processed it (timeout, server
+    error), the module looks the organization up by O(client_id) again instead of creating a duplicate.
+seealso:
+  - module: exoscale.partner.partner_org_info
+"""
+
+EXAMPLES = r"""
+- name: Provision a customer organization
+  exoscale.partner.partner_org:
+    client_id: crm-1234
+    name: Customer Corp
+    owner_email: admin@customer.example
+    address: Business Avenue
+    building_number: "123"
+    postcode: "8001"
+    city: Zurich
+    country: CH
+
+- name: Suspend it (creation fields are not needed once it exists)
+  exoscale.partner.partner_org:
+    client_id: crm-1234
+    state: suspended
+
+- name: Terminate it and schedule its purge
+  exoscale.partner.partner_org:
+    client_id: crm-1234
+    state: terminated
+    purge: true
+
+- name: Set the credentials once for every module of the collection
+  module_defaults:
+    group/exoscale.partner.partner:
+      api_key: "{{ vault_exoscale_api_key }}"
+      api_secret: "{{ vault_exoscale_api_secret }}"
+  block:
+    - name: Make sure an organization known by its id is active
+      exoscale.partner.partner_org:
+        id: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+        state: active
+"""
+
+RETURN = r"""
+organization:
+  description:
+    - The organization after the run; in check mode, as predicted.
+    - V(null) when no organization exists and O(state=terminated).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: UUID of the organization (V(null) for an organization that check mode would create).
+      type: str
+      sample: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+    status:
+      description: Status of the organization.
+      type: str
+      sample: active
+    name:
+      description: Display name (billing address name).
+      type: str
+      sample: Customer Corp
+    client_id:
+      description: Your own reference of the organization.
+      type: str
+      sample: crm-1234
+    address:
+      description: Street name of the billing address.
+      type: str
+      sample: Business Avenue
+    building_number:
+      description: Building number of the billing address.
+      type: str
+      sample: "123"
+    postcode:
+      description: Postal code of the billing address.
+      type: str
+      sample: "8001"
+    city:
+      description: City of the billing address.
+      type: str
+      sample: Zurich
+    country:
+      description: Country code of the billing address.
+      type: str
+      sample: CH
+actions:
+  description:
+    - The API operations done, in order; in check mode, the ones that would be done.
+    - Each is one of V(create), V(activate), V(suspend), V(terminate), V(schedule_purge).
+  returned: always
+  type: list
+  elements: str
+  sample: [create, activate]
+drift:
+  description:
+    - Billing details of the existing organization that differ from the options. The Partner API
+      cannot update them; change them in the Exoscale portal or recreate the organization.
+    - Keys are option names; values hold the V(current) and the V(desired) value.
+  returned: when some detail differs
+  type: dict
+  sample: {"name": {"current": "Customer Corp", "desired": "Customer Corporation"}}
+"""
+
+from ansible_collections.exoscale.partner.plugins.module_utils import _client
+from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, TERMINATED
+
+REQUIRED_TO_CREATE = ("name", "owner_email", "address", "postcode", "city", "country")
+BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "country")
+CREATE_FIELDS = REQUIRED_TO_CREATE + ("building_number", "client_id")
+STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
+ASSUMED_CREATE_STATUS = "active"
+
+
+def plan_actions(current, state, purge):
+    """The ordered API operations taking `current` (an org, or None when absent) to `state`."""
+    status = current["status"] if current else None
+    if state == TERMINATED:
+        if status in (None, TERMINATED):
+            return []
+        return ["terminate"] + (["schedule_purge"] if purge else [])
+    if status == TERMINATED:
+        raise ValueError("organization %s is terminated and cannot become %s again" % (current["id"], state))
+    actions = ["create"] if status is None else []
+    status = status or ASSUMED_CREATE_STATUS
+    if status != state:
+        actions.append("activate" if state == "active" else "suspend")
+    return actions
+
+
+def find_current(pm, p):
+    key = next(k for k in ("id", "client_id", "name") if p[k] is not None)
+    matches = pm.find_organizations(**{key: p[key]})
+    if key != "id":
+        live = [org for org in matches if org["status"] != TERMINATED]
+        already_terminated = p["state"] == TERMINATED and not live and len(matches) == 1
+        matches = matches if already_terminated else live
+    return pm.single_organization(matches, "%s %r" % (key, p[key]))
+
+
+def find_drift(current, p):
+    desired = dict((f, p[f].upper() if f == "country" else p[f]) for f in BILLING_FIELDS if p[f] is not None)
+    return dict((f, dict(current=current[f], desired=v)) for f, v in desired.items() if current[f] != v)
+
+
+def create(pm, p, fields):
+    try:
+        return pm.call("create organization %r" % p["name"], "create_distributor_organization", **fields)
+    except _client.ExoscaleAPIException as exc:
+        if not exc.maybe_processed:
+            raise
+        if not p["client_id"]:
+            pm.fail_api(exc, "create organization %r (the API may have created it anyway: a rerun may create "
+                             "a duplicate; set client_id so that reruns find it)" % p["name"])
+        matches = [o for o in pm.find_organizations(client_id=p["client_id"]) if o["status"] != TERMINATED]
+        if len(matches) != 1:
+            pm.fail_api(exc, "create organization %r (%d organizations with client_id %r found afterwards)"
+                             % (p["name"], len(matches), p["client_id"]))
+        return matches[0]
+
+
+def perform(pm, action, org, fields):
+    """Do one action (or, in check mode, predict its outcome) and return the org after it."""
+    if action == "create":
+        preview = dict(_client.organization_preview(**fields), status=ASSUMED_CREATE_STATUS)
+        return preview if pm.check_mode else create(pm, pm.params, fields)
+    if not pm.check_mode:
+        result = pm.call("%s organization %s" % (action.replace("_", " "), org["id"]),
+                         "%s_distributor_organization" % action, id=org["id"])
+        if action in ("activate", "suspend"):
+            return result
+    return dict(org, status=STATUS_AFTER.get(action, org["status"]))
+
+
+def ensure(pm):
+    p = pm.params
+    if p["purge"] and p["state"] != TERMINATED:
+        pm.fail("purge=true requires state=terminated.")
+    current = find_current(pm, p)
+    if current and current["status"] == TERMINATED and p["state"] != TERMINATED:
+        pm.fail("Organization %s is terminated; it cannot become %s again. Terminated organizations "
+                "cannot be reactivated: create a new one (with a new client_id)." % (current["id"], p["state"]))
+    planned = plan_actions(current, p["state"], p["purge"])
+    fields = dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None)
+    if "create" in planned:
+        missing = [f for f in REQUIRED_TO_CREATE if p[f] is None]
+        if missing:
+            pm.fail("No organization matches, and creating one requires: %s." % ", ".join(missing))
+    org, done, result = current, [], {}
+    while planned:
+        action = planned.pop(0)
+        org = perform(pm, action, org, fields)
+        done.append(action)
+        if action == "create":
+            planned = plan_actions(org, p["state"], p["purge"])
+    if current and p["state"] != TERMINATED:
+        result["drift"] = find_drift(current, p)
+        if result["drift"]:
+            pm.warn("Organization %s differs from the options in %s; the Partner API cannot update it."
+                    % (current["id"], ", ".join(sorted(result["drift"]))))
+        else:
+            del result["drift"]
+    pm.exit(bool(done), before=current or {}, after=org or {}, organization=org, actions=done, **result)
+
+
+def main():
+    pm = PartnerModule(
+        argument_spec=dict(
+            id=dict(type="str"),
+            client_id=dict(type="str"),
+            name=dict(type="str", aliases=["display_name"]),
+            owner_email=dict(type="str"),
+            address=dict(type="str"),
+            building_number=dict(type="str"),
+            postcode=dict(type="str", aliases=["postal_code"]),
+            city=dict(type="str"),
+            country=dict(type="str"),
+            state=dict(type="str", default="active", choices=["active", "suspended", "terminated"]),
+            purge=dict(type="bool", default=False),
+        ),
+        required_one_of=[("id", "client_id", "name")],
+        supports_check_mode=True,
+    )
+    pm.run(lambda: ensure(pm))
+
+
+if __name__ == "__main__":
+    main()

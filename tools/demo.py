@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The README demo (`make demo`): run examples/provision_customers.yml against a local simulator.
+
+Starts the simulator, provisions the customers of examples/customers.yml, reruns the playbook to show
+that nothing changes, suspends one customer, shows usage, and stops the simulator. Offline.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPOSITORY_ROOT)
+
+from simulator.control import SimulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
+
+PLAYBOOK = os.path.join(REPOSITORY_ROOT, "examples", "provision_customers.yml")
+DEMO_KEY = "EXOdemo0000000000000000000"
+DEMO_SECRET = "demo-secret-for-the-local-simulator"
+SUSPENDED = "crm-0002"
+
+
+def heading(text):
+    print("\n" + "=" * 78 + "\n== " + text + "\n" + "=" * 78, flush=True)
+
+
+def ansible_playbook():
+    beside_python = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    found = beside_python if os.path.exists(beside_python) else shutil.which("ansible-playbook")
+    if not found:
+        sys.exit("ansible-playbook not found: install ansible-core in this Python environment (make demo does).")
+    return found
+
+
+def collection_path(scratch):
+    """A folder where exoscale.partner resolves to this repository."""
+    namespace = os.path.join(scratch, "ansible_collections", "exoscale")
+    os.makedirs(namespace)
+    os.symlink(REPOSITORY_ROOT, os.path.join(namespace, "partner"))
+    return scratch
+
+
+def run_playbook(env, *extra):
+    command = [ansible_playbook(), "-i", "localhost,", "-c", "local",
+               "-e", "ansible_python_interpreter=%s" % sys.executable, PLAYBOOK] + list(extra)
+    print("$ ansible-playbook examples/provision_customers.yml %s" % shlex.join(extra), flush=True)
+    if subprocess.call(command, env=env, cwd=REPOSITORY_ROOT) != 0:
+        sys.exit("The playbook failed; see its output above.")
+
+
+def mutating(requests):
+    return [r for r in requests if r["method"] != "GET"]
+
+
+def main():
+    heading("1. Start the Exoscale Partner API simulator (local, offline)")
+    with tempfile.TemporaryDirectory(prefix="exoscale-partner-demo-") as scratch:
+        with SimulatorProcess(key=DEMO_KEY, secret=DEMO_SECRET, python=sys.executable) as sim:
+            print("Simulator listening on %s" % sim.url)
+            env = dict(
+                os.environ,
+                ANSIBLE_COLLECTIONS_PATH=collection_path(scratch),
+                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+                ANSIBLE_LOCALHOST_WARNING="false",
+                ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+                ANSIBLE_RETRY_FILES_ENABLED="false",
+                EXOSCALE_API_KEY=DEMO_KEY,
+                EXOSCALE_API_SECRET=DEMO_SECRET,
+                EXOSCALE_PARTNER_API_URL=sim.url,
+            )
+
+            heading("2. Provision the customers listed in examples/customers.yml")
+            run_playbook(env, "--tags", "provision")
+
+            heading("3. Run the same playbook again: nothing to change")
+            sim.admin.clear_requests()
+            run_playbook(env, "--tags", "provision")
+            requests = sim.admin.requests()
+            print("API requests during the rerun: %d, of which changes: %d"
+                  % (len(requests), len(mutating(requests))))
+            if mutating(requests):
+                sys.exit("The rerun changed something: %s" % mutating(requests))
+
+            suspend = ("--tags", "provision", "-e", '{"suspended_customers": ["%s"]}' % SUSPENDED)
+            heading("4. Preview suspending one customer (%s) with --check --diff: nothing is sent" % SUSPENDED)
+            sim.admin.clear_requests()
+            run_playbook(env, "--check", "--diff", *suspend)
+            if mutating(sim.admin.requests()):
+                sys.exit("Check mode changed something: %s" % mutating(sim.admin.requests()))
+
+            heading("5. Suspend it for real")
+            run_playbook(env, *suspend)
+
+            heading("6. Show the usage of the customers")
+            run_playbook(env, "--tags", "usage")
+
+        heading("7. Simulator stopped. Against the real API, set EXOSCALE_API_KEY and EXOSCALE_API_SECRET.")
+
+
+if __name__ == "__main__":
+    main()
