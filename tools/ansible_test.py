@@ -1,0 +1,343 @@
+"""Run ansible-test (sanity, units, integration) on this collection.
+
+Usage: .venv/bin/python tools/ansible_test.py {sanity,units,integration,layout,clean} [extra ansible-test args]
+(layout: only build the copy and print its path; clean: remove the copy and its ansible-test output)
+
+ansible-test only runs from a directory whose path ends in ansible_collections/exoscale/partner,
+and the repository root is the collection root. So this script first mirrors the repository's
+files (git-tracked plus untracked-but-not-ignored) into
+$TMPDIR/exoscale-partner-<hash of this checkout's path>/ansible_collections/exoscale/partner
+(or $PARTNER_COLLECTION_TREE/ansible_collections/exoscale/partner) and runs ansible-test there.
+The copy must live outside any git work tree: ansible-test would otherwise ask the enclosing
+repository which files exist, and see none.
+
+Machine quirks it handles (see README "Testing"):
+- Python interpreters: every python3.8 ... python3.13 that actually runs is put on PATH through a
+  folder of symlinks (pyenv shims for non-global versions fail, so pyenv's real binaries are used).
+- `--venv` makes ansible-test bootstrap pip with a script downloaded from a host that may be
+  unreachable; if the cached script is missing and that host does not answer, an equivalent
+  script is written that installs pip from the pip wheel (fetched from PyPI by pip download).
+  PARTNER_GET_PIP_SHIM=always|never|auto (default auto).
+- Sanity runs with --venv over all those Pythons (PARTNER_PYTHONS="3.11 3.12" limits the set).
+  When no Python other than the controller's is found it runs --venv --python X.Y, saying so.
+  PARTNER_SANITY_LOCAL=1 runs --local --python X.Y --requirements instead (no venvs; note that
+  ansible-test then installs its own sanity pins into the current venv).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TREE = os.environ.get("PARTNER_COLLECTION_TREE") or os.path.join(
+    tempfile.gettempdir(), "exoscale-partner-" + hashlib.sha256(ROOT.encode()).hexdigest()[:10])
+COLLECTION_COPY = os.path.join(TREE, "ansible_collections", "exoscale", "partner")
+PYTHON_LINKS = os.path.join(TREE, "pythons")
+SANITY_PYTHONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")  # what ansible-core 2.19 supports
+ANSIBLE_TEST_PIP = "24.2"  # pip= in ansible_test/_internal/python_requirements.py (2.19)
+GET_PIP_URL = f"https://ci-files.testing.ansible.com/ansible-test/get-pip-{ANSIBLE_TEST_PIP}.py"
+GET_PIP_CACHE = os.path.expanduser(f"~/.ansible/test/cache/get_pip_{ANSIBLE_TEST_PIP.replace('.', '_')}.py")
+CONTROLLER_PYTHON = "%d.%d" % sys.version_info[:2]
+# ansible-test's own scratch space inside the copy: kept between runs (it caches venvs there).
+KEEP_IN_COPY = ("tests/output",)
+
+GET_PIP_SHIM = '''"""Stand-in for ansible-test's get-pip bootstrap: installs pip from the wheel next to it.
+
+Written by exoscale.partner tools/ansible_test.py because the usual download host is unreachable.
+"""
+import os
+import runpy
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WHEEL = os.path.join(HERE, "{wheel}")
+ARGS = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+sys.path.insert(0, WHEEL)
+sys.argv = ["pip", "install", "--find-links", HERE] + ARGS
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+'''
+
+
+def log(message: str) -> None:
+    print(f"ansible_test.py: {message}", flush=True)
+
+
+# ---------------------------------------------------------------- collection layout
+
+def source_files() -> list[str]:
+    """Repository files to test: git-tracked plus untracked files that .gitignore does not exclude."""
+    if os.path.isdir(os.path.join(ROOT, ".git")) and shutil.which("git"):
+        output = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT, check=True, capture_output=True,
+        ).stdout.decode()
+        names = [name for name in output.split("\0") if name]
+        return sorted(name for name in names if os.path.isfile(os.path.join(ROOT, name)))
+    return walk_without_git()
+
+
+def walk_without_git() -> list[str]:
+    skip_dirs = {".git", ".venv", "build", "dist", ".cache", "__pycache__", ".pytest_cache", ".tox"}
+    names = []
+    for directory, subdirs, files in os.walk(ROOT):
+        relative_dir = os.path.relpath(directory, ROOT)
+        subdirs[:] = [d for d in subdirs if d not in skip_dirs and not d.startswith(".venv")
+                      and os.path.normpath(os.path.join(relative_dir, d)) != os.path.join("tests", "output")]
+        names += [os.path.normpath(os.path.join(relative_dir, f)) for f in files if not f.endswith(".pyc")]
+    return sorted(names)
+
+
+def layout_collection() -> str:
+    """Mirror the source files into COLLECTION_COPY (copying only what changed) and return its path."""
+    wanted = set(source_files())
+    for name in wanted:
+        source, target = os.path.join(ROOT, name), os.path.join(COLLECTION_COPY, name)
+        if not same_file_content(source, target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(source, target)
+    remove_stale(wanted)
+    return COLLECTION_COPY
+
+
+def same_file_content(source: str, target: str) -> bool:
+    try:
+        a, b = os.stat(source), os.stat(target)
+    except FileNotFoundError:
+        return False
+    return a.st_size == b.st_size and int(a.st_mtime) == int(b.st_mtime) and a.st_mode == b.st_mode
+
+
+def remove_stale(wanted: set[str]) -> None:
+    for directory, subdirs, files in os.walk(COLLECTION_COPY, topdown=False):
+        relative_dir = os.path.relpath(directory, COLLECTION_COPY)
+        if any(relative_dir == keep or relative_dir.startswith(keep + os.sep) for keep in KEEP_IN_COPY):
+            continue
+        for name in files:
+            relative = os.path.normpath(os.path.join(relative_dir, name))
+            if relative not in wanted:
+                os.remove(os.path.join(directory, name))
+        if directory != COLLECTION_COPY and not os.listdir(directory):
+            os.rmdir(directory)
+
+
+# ---------------------------------------------------------------- interpreters
+
+def runs(python: str) -> bool:
+    try:
+        return subprocess.run([python, "-c", "import sys"], capture_output=True, timeout=30, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def pyenv_roots() -> list[str]:
+    roots = [os.environ.get("PYENV_ROOT", ""), os.path.expanduser("~/.pyenv")]
+    if shutil.which("pyenv"):
+        result = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
+        roots.insert(0, result.stdout.strip())
+    return [root for root in dict.fromkeys(roots) if root and os.path.isdir(os.path.join(root, "versions"))]
+
+
+def find_interpreter(version: str) -> str | None:
+    """A working pythonX.Y: from PATH if it runs (shims may not), else a pyenv version's real binary."""
+    name = f"python{version}"
+    if version == CONTROLLER_PYTHON:
+        return sys.executable
+    on_path = shutil.which(name, path=path_without(PYTHON_LINKS))
+    if on_path and runs(on_path):
+        return on_path
+    for root in pyenv_roots():
+        versions = os.path.join(root, "versions")
+        for installed in sorted(os.listdir(versions), reverse=True):
+            candidate = os.path.join(versions, installed, "bin", name)
+            if os.path.exists(candidate) and runs(candidate):
+                return candidate
+    return None
+
+
+def path_without(directory: str) -> str:
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != directory)
+
+
+def prepare_pythons(versions: tuple[str, ...]) -> tuple[list[str], list[str], dict[str, str]]:
+    """Symlink each working interpreter into PYTHON_LINKS; return (found, missing, environment)."""
+    shutil.rmtree(PYTHON_LINKS, ignore_errors=True)
+    os.makedirs(PYTHON_LINKS)
+    found, missing = [], []
+    for version in versions:
+        interpreter = find_interpreter(version)
+        if interpreter:
+            os.symlink(interpreter, os.path.join(PYTHON_LINKS, f"python{version}"))
+            found.append(version)
+        else:
+            missing.append(version)
+    # pyenv shims go: ansible-test would take a shim for a version that is not installed (or left
+    # out by PARTNER_PYTHONS) as an interpreter and stop when it fails.
+    shims = {os.path.join(root, "shims") for root in pyenv_roots()}
+    kept = [p for p in path_without(PYTHON_LINKS).split(os.pathsep) if p.rstrip(os.sep) not in shims]
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), PYTHON_LINKS] + kept)
+    return found, missing, env
+
+
+# ---------------------------------------------------------------- pip bootstrap for --venv
+
+def ensure_get_pip() -> None:
+    mode = os.environ.get("PARTNER_GET_PIP_SHIM", "auto")
+    if mode == "never" or os.path.exists(GET_PIP_CACHE):
+        return
+    if mode == "auto" and url_reachable(GET_PIP_URL):
+        return
+    cache = os.path.dirname(GET_PIP_CACHE)
+    os.makedirs(cache, exist_ok=True)
+    log(f"providing {GET_PIP_CACHE} (installs pip {ANSIBLE_TEST_PIP} from its wheel; {GET_PIP_URL} not used)")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+                    "--dest", cache, f"pip=={ANSIBLE_TEST_PIP}"], check=True)
+    wheel = f"pip-{ANSIBLE_TEST_PIP}-py3-none-any.whl"
+    if not os.path.exists(os.path.join(cache, wheel)):
+        raise SystemExit(f"ansible_test.py: pip download did not produce {wheel} in {cache}")
+    with open(GET_PIP_CACHE + ".part", "w", encoding="utf-8") as handle:
+        handle.write(GET_PIP_SHIM.format(wheel=wheel))
+    os.replace(GET_PIP_CACHE + ".part", GET_PIP_CACHE)
+
+
+def url_reachable(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=5):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "use the shim"
+        return False
+
+
+# ---------------------------------------------------------------- commands
+
+def sanity_command(found: list[str], missing: list[str]) -> list[str]:
+    if os.environ.get("PARTNER_SANITY_LOCAL") == "1":
+        log(f"sanity: --local on Python {CONTROLLER_PYTHON} only (PARTNER_SANITY_LOCAL=1); ansible-test installs "
+            "its sanity requirements into this venv, and compile/import skip the other module Pythons")
+        return ["sanity", "--local", "--python", CONTROLLER_PYTHON, "--requirements"]
+    ensure_get_pip()
+    if found == [CONTROLLER_PYTHON]:
+        log(f"sanity: only Python {CONTROLLER_PYTHON} found among {' '.join(SANITY_PYTHONS)}: "
+            f"--venv --python {CONTROLLER_PYTHON}; compile/import are NOT checked on the other module Pythons")
+        return ["sanity", "--venv", "--python", CONTROLLER_PYTHON]
+    log(f"sanity: --venv, module Pythons {' '.join(found)}"
+        + (f" (not found here, skipped: {' '.join(missing)})" if missing else ""))
+    return ["sanity", "--venv"]
+
+
+def units_command() -> list[str]:
+    ensure_get_pip()
+    return ["units", "--venv", "--python", CONTROLLER_PYTHON, "--requirements"]
+
+
+def integration_command() -> list[str] | None:
+    targets = os.path.join(COLLECTION_COPY, "tests", "integration", "targets")
+    runnable = [t for t in sorted(os.listdir(targets)) if not is_hidden_target(os.path.join(targets, t))] \
+        if os.path.isdir(targets) else []
+    if not runnable:
+        return None
+    log(f"integration targets: {' '.join(runnable)}")
+    return ["integration", "--local", "--python", CONTROLLER_PYTHON, "--continue-on-error"]
+
+
+def stop_leftover_simulators() -> list[int]:
+    """Stop simulators still running from this copy once ansible-test is done.
+
+    Finds setup_simulator's supervisors (started from the copy's tests/output) and any
+    `python -m simulator` whose interpreter or working directory lies in the copy (unit tests).
+    """
+    ctl = os.path.join(COLLECTION_COPY, "tests", "integration", "targets", "setup_simulator", "files",
+                       "simulator_ctl.py")
+    leftovers = []
+    for pid in (int(entry) for entry in (os.listdir("/proc") if os.path.isdir("/proc") else []) if entry.isdigit()):
+        args, cwd = process_args(pid)
+        from_copy = any(a.startswith(COLLECTION_COPY + os.sep) for a in args[:2]) or cwd == COLLECTION_COPY
+        if not from_copy:
+            continue
+        if len(args) > 2 and args[1].endswith("simulator_ctl.py") and args[2] == "supervise":
+            subprocess.run([sys.executable, ctl, "stop", "--pid", str(pid)], check=False, capture_output=True)
+            leftovers.append(pid)
+        elif args[1:3] == ["-m", "simulator"]:
+            terminate(pid)
+            leftovers.append(pid)
+    return leftovers
+
+
+def terminate(pid: int) -> None:
+    """SIGTERM, then SIGKILL if still there after 10 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if not os.path.exists(f"/proc/{pid}") or process_args(pid)[0] == []:
+                return
+            time.sleep(0.05)
+
+
+def process_args(pid: int) -> tuple[list[str], str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            args = [a.decode(errors="replace") for a in handle.read().split(b"\0") if a]
+        return args, os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return [], ""
+
+
+def is_hidden_target(path: str) -> bool:
+    try:
+        with open(os.path.join(path, "aliases"), encoding="utf-8") as handle:
+            return "hidden" in handle.read().split()
+    except OSError:
+        return False
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("sanity", "units", "integration", "layout", "clean"):
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    if command == "clean":
+        shutil.rmtree(TREE, ignore_errors=True)
+        return 0
+    copy = layout_collection()
+    if command == "layout":
+        print(copy)
+        return 0
+    wanted = tuple(os.environ.get("PARTNER_PYTHONS", "").split()) or SANITY_PYTHONS
+    found, missing, env = prepare_pythons(tuple(v for v in wanted if v in SANITY_PYTHONS) or (CONTROLLER_PYTHON,))
+    if command == "sanity":
+        arguments = sanity_command(found, missing)
+    elif command == "units":
+        arguments = units_command()
+    else:
+        arguments = integration_command()
+        if arguments is None:
+            log("integration: no runnable target under tests/integration/targets (only hidden ones); nothing to run")
+            return 0
+    full = [os.path.join(os.path.dirname(sys.executable), "ansible-test")] + arguments + ["--color", "no"] + extra
+    log(f"cd {copy} && {' '.join(full)}")
+    returncode = subprocess.run(full, cwd=copy, env=env, check=False).returncode
+    leftovers = stop_leftover_simulators()
+    if leftovers:
+        log(f"ERROR: {command} left {len(leftovers)} simulator process(es) running (stopped now, pids "
+            f"{' '.join(map(str, leftovers))}). Unit tests must stop what they start (ansible-test units runs "
+            "each test in a forked process, so a module- or session-scoped fixture is never torn down: use "
+            "function scope); integration targets must include setup_simulator's tasks_from: stop in an always: "
+            "section")
+        returncode = returncode or 1
+    return returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

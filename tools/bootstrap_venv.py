@@ -1,0 +1,167 @@
+"""Create or refresh the project's virtualenv (.venv) with the pinned test requirements.
+
+Standard library only: this runs with the machine's bare python3 before anything is installed.
+
+- Reruns are fast: a stamp file in the venv records a hash of the requirement files and the
+  Python version; when nothing changed, nothing is done.
+- Debian's python3 often lacks ensurepip (package python3-venv not installed), so `python3 -m venv`
+  fails. Then the venv is created `--without-pip` and pip is installed from the pip wheel
+  fetched from PyPI, its sha256 checked against PyPI's JSON API.
+  Set PARTNER_FORCE_PIP_WHEEL=1 to take that path even when ensurepip works.
+
+Regenerate tests/constraints-dev.txt (the full resolved set) after changing a pin:
+    .venv/bin/pip install --dry-run --ignore-installed --report /tmp/r.json \
+        -r tests/requirements-dev.txt -r simulator/requirements.txt   (without the -c line)
+and write every `name==version` from /tmp/r.json's "install" list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from urllib.parse import urljoin
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PIP_VERSION = "24.2"  # also the pip ansible-test 2.19 bootstraps into its venvs
+PYPI_JSON = "https://pypi.org/pypi/pip/json"
+REQUIREMENT_FILES = (
+    "requirements.txt",
+    "tests/requirements-dev.txt",
+    "tests/constraints-dev.txt",
+    "simulator/requirements.txt",
+)
+STAMP_NAME = ".bootstrap-stamp"
+STAMP_FORMAT = "1"
+
+
+def log(message: str) -> None:
+    print(f"bootstrap_venv: {message}", flush=True)
+
+
+def venv_python(venv: str) -> str:
+    return os.path.join(venv, "bin", "python")
+
+
+def wanted_stamp() -> str:
+    digest = hashlib.sha256(STAMP_FORMAT.encode())
+    digest.update(sys.version.encode())
+    for relative in REQUIREMENT_FILES:
+        path = os.path.join(ROOT, relative)
+        digest.update(relative.encode())
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def read_stamp(venv: str) -> str | None:
+    try:
+        with open(os.path.join(venv, STAMP_NAME), encoding="utf-8") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def venv_matches_interpreter(venv: str) -> bool:
+    """True when the venv exists, has pip, and was made from a Python of the same major.minor."""
+    python = venv_python(venv)
+    if not os.path.exists(python):
+        return False
+    result = subprocess.run(
+        [python, "-c", "import sys, pip; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=False,
+    )
+    return result.returncode == 0 and result.stdout.strip() == "%d.%d" % sys.version_info[:2]
+
+
+def has_ensurepip() -> bool:
+    result = subprocess.run([sys.executable, "-c", "import ensurepip"], capture_output=True, check=False)
+    return result.returncode == 0
+
+
+def download_pip_wheel(cache_dir: str) -> str:
+    """Fetch pip's wheel from PyPI (cached), verifying the sha256 PyPI publishes for it."""
+    with urllib.request.urlopen(PYPI_JSON, timeout=60) as response:
+        release_files = json.load(response)["releases"][PIP_VERSION]
+    wheel = next(f for f in release_files if f["packagetype"] == "bdist_wheel")
+    expected = wheel["digests"]["sha256"]
+    path = os.path.join(cache_dir, wheel["filename"])
+    if os.path.exists(path) and sha256_of(path) == expected:
+        return path
+    os.makedirs(cache_dir, exist_ok=True)
+    url = urljoin(PYPI_JSON, wheel["url"])
+    log(f"downloading {url}")
+    with urllib.request.urlopen(url, timeout=120) as response:
+        data = response.read()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise SystemExit(f"bootstrap_venv: sha256 mismatch for {url}: got {actual}, PyPI says {expected}")
+    with open(path + ".part", "wb") as handle:
+        handle.write(data)
+    os.replace(path + ".part", path)
+    return path
+
+
+def sha256_of(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def create_venv(venv: str) -> None:
+    if os.path.exists(venv):
+        shutil.rmtree(venv)
+    force_wheel = os.environ.get("PARTNER_FORCE_PIP_WHEEL") == "1"
+    if not force_wheel and has_ensurepip():
+        log(f"creating {venv} with {sys.executable} -m venv")
+        if subprocess.run([sys.executable, "-m", "venv", venv], check=False).returncode == 0:
+            return
+        log("python -m venv failed; retrying without ensurepip")
+        shutil.rmtree(venv, ignore_errors=True)
+    reason = "forced by PARTNER_FORCE_PIP_WHEEL=1" if force_wheel else "ensurepip is not available"
+    log(f"creating {venv} --without-pip ({reason}); installing pip {PIP_VERSION} from its PyPI wheel")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    wheel = download_pip_wheel(os.path.join(ROOT, ".cache"))
+    # A pip wheel is runnable: python pip.whl/pip install pip.whl
+    subprocess.run(
+        [venv_python(venv), os.path.join(wheel, "pip"), "install", "--no-index", "--quiet", wheel],
+        check=True,
+    )
+
+
+def install_requirements(venv: str) -> None:
+    command = [venv_python(venv), "-m", "pip", "install", "--disable-pip-version-check",
+               "-r", os.path.join(ROOT, "tests", "requirements-dev.txt")]
+    simulator_requirements = os.path.join(ROOT, "simulator", "requirements.txt")
+    if os.path.exists(simulator_requirements):
+        command += ["-r", simulator_requirements]
+    log("installing pinned requirements (tests/requirements-dev.txt, simulator/requirements.txt)")
+    subprocess.run(command, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--venv", default=os.path.join(ROOT, ".venv"), help="virtualenv path (default: .venv)")
+    parser.add_argument("--force", action="store_true", help="recreate the virtualenv from scratch")
+    args = parser.parse_args()
+    venv = os.path.abspath(args.venv)
+    stamp = wanted_stamp()
+    if not args.force and read_stamp(venv) == stamp and venv_matches_interpreter(venv):
+        log(f"{venv} is up to date")
+        return 0
+    if args.force or not venv_matches_interpreter(venv):
+        create_venv(venv)
+    install_requirements(venv)
+    with open(os.path.join(venv, STAMP_NAME), "w", encoding="utf-8") as handle:
+        handle.write(stamp + "\n")
+    log(f"{venv} is ready")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Run the project's test suites and print a summary; exit non-zero if any suite failed.
+
+Usage: .venv/bin/python tools/run_tests.py [SUITE ...]     (default: all suites, in order)
+
+Each suite's output streams to the terminal and to build/test-logs/<suite>.log. The summary lists
+every suite with PASS/FAIL/SKIP, its duration and pytest's closing line(s) where there are any, then
+one line adding up the pytest counts of all suites.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOG_DIR = os.path.join(ROOT, "build", "test-logs")
+PYTHON = sys.executable
+ANSIBLE_TEST = [PYTHON, os.path.join(ROOT, "tools", "ansible_test.py")]
+
+# name -> (command, path that must exist for the suite to run)
+SUITES = {
+    "simulator-tests": ([PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "tests/simulator"], "tests/simulator"),
+    "units": (ANSIBLE_TEST + ["units"], "tests/unit"),
+    "integration": (ANSIBLE_TEST + ["integration"], "tests/integration/targets"),
+    "sanity": (ANSIBLE_TEST + ["sanity"], "galaxy.yml"),
+}
+
+# pytest's closing line, e.g. "===== 12 passed, 1 skipped in 0.52s =====" (ansible-test units repeats it)
+PYTEST_CLOSING = re.compile(r"^=+ (?P<counts>(?:\d+ \w+(?:, )?)+|no tests ran)(?: in [\d.]+s.*)? =+$")
+INTEGRATION_TARGET = re.compile(r"^Running (\S+) integration test")
+SANITY_TEST = re.compile(r'^Running sanity test "([^"]+)"(?: on Python (\S+))?')
+PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
+
+
+def run_suite(name: str) -> dict:
+    command, required = SUITES[name]
+    started = time.monotonic()
+    if not os.path.exists(os.path.join(ROOT, required)):
+        return {"name": name, "status": "SKIP", "seconds": 0.0, "closing": [], "note": f"{required} does not exist"}
+    banner(f"{name}: {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in command)}")
+    os.makedirs(LOG_DIR, exist_ok=True)
+    closing, lines = [], []
+    with open(os.path.join(LOG_DIR, f"{name}.log"), "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1)
+        for line in process.stdout:
+            sys.stdout.write(line)
+            log_file.write(line)
+            if PYTEST_CLOSING.match(line.strip()):
+                closing.append(line.strip())
+            if INTEGRATION_TARGET.match(line) or SANITY_TEST.match(line):
+                lines.append(line)
+        returncode = process.wait()
+    return {"name": name, "status": "PASS" if returncode == 0 else "FAIL",
+            "seconds": time.monotonic() - started, "closing": closing, "note": describe(lines)}
+
+
+def describe(lines: list[str]) -> str:
+    """One line naming what ran: integration targets, or sanity tests and the Pythons used."""
+    targets = [m.group(1) for m in map(INTEGRATION_TARGET.match, lines) if m]
+    if targets:
+        return f"{len(targets)} targets: {' '.join(targets)}"
+    sanity = [m.groups() for m in map(SANITY_TEST.match, lines) if m]
+    if sanity:
+        pythons = sorted({python for test, python in sanity if python}, key=lambda v: tuple(map(int, v.split("."))))
+        return f"{len({test for test, python in sanity})} sanity tests ran, multi-Python ones on {' '.join(pythons)}"
+    return ""
+
+
+def banner(text: str) -> None:
+    print(f"\n{'=' * 20} {text}", flush=True)
+
+
+def pytest_totals(results: list[dict]) -> dict:
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for result in results:
+        for number, word in PYTEST_COUNT.findall(" ".join(result["closing"])):
+            key = "failed" if word.startswith("error") else word
+            if key in totals:
+                totals[key] += int(number)
+    return totals
+
+
+def print_summary(results: list[dict], total_seconds: float) -> None:
+    banner("make test summary")
+    for result in results:
+        print(f"{result['name']:<16} {result['status']:<5} {result['seconds']:7.1f}s  {result['note']}")
+        for line in result["closing"]:
+            print(f"    {line}")
+    failed = [r["name"] for r in results if r["status"] == "FAIL"]
+    verdict = f"FAILED: {', '.join(failed)}" if failed else "all suites passed"
+    print(f"total {total_seconds:.1f}s, {verdict} (logs: {os.path.relpath(LOG_DIR, ROOT)}/)")
+    totals = pytest_totals(results)
+    print(f"pytest: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    unknown = [name for name in argv if name not in SUITES]
+    if unknown:
+        print(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    results = [run_suite(name) for name in (argv or list(SUITES))]
+    print_summary(results, time.monotonic() - started)
+    return 1 if any(r["status"] == "FAIL" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
