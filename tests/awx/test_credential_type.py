@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The AWX credential type: what it asks for, what it injects, and that docs/awx.md shows the same."""
+
+from __future__ import annotations
+
+import re
+
+from awx_credential import credential_type, injected_env, parse_yaml
+from awx_helpers import load_client_module, repo_path
+
+
+def test_inputs_mark_the_secret_and_require_key_and_secret():
+    inputs = credential_type()["inputs"]
+    fields = {field["id"]: field for field in inputs["fields"]}
+    assert set(fields) == {"api_key", "api_secret", "api_url"}
+    assert fields["api_secret"].get("secret") is True
+    assert not fields["api_key"].get("secret") and not fields["api_url"].get("secret")
+    assert sorted(inputs["required"]) == ["api_key", "api_secret"]
+
+
+def test_injects_the_environment_the_modules_read():
+    env = injected_env({"api_key": "EXOkey", "api_secret": "s3cret", "api_url": "http://127.0.0.1:1/v1.alpha"})
+    assert env == {
+        "EXOSCALE_API_KEY": "EXOkey",
+        "EXOSCALE_API_SECRET": "s3cret",
+        "EXOSCALE_PARTNER_API_URL": "http://127.0.0.1:1/v1.alpha",
+    }
+
+
+def test_empty_url_injects_the_production_endpoint():
+    """AWX renders an unset field as an empty string; an empty URL must not reach the modules."""
+    env = injected_env({"api_key": "EXOkey", "api_secret": "s3cret", "api_url": ""})
+    assert env["EXOSCALE_PARTNER_API_URL"] == load_client_module().DEFAULT_URL
+
+
+def docs_text():
+    with open(repo_path("docs", "awx.md"), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def docs_yaml_blocks():
+    return [parse_yaml(block) for block in re.findall(r"```yaml\n(.*?)```", docs_text(), re.S)]
+
+
+def test_docs_show_the_same_credential_type():
+    blocks = docs_yaml_blocks()
+    example = credential_type()
+    assert example["inputs"] in blocks, "docs/awx.md lacks the input configuration of examples/awx/credential_type.yml"
+    assert example["injectors"] in blocks, "docs/awx.md lacks the injector configuration of examples/awx/credential_type.yml"
+
+
+def test_docs_show_the_execution_environment_files():
+    with open(repo_path("meta", "execution-environment.yml"), encoding="utf-8") as handle:
+        assert parse_yaml(handle.read()) in docs_yaml_blocks(), "docs/awx.md does not show meta/execution-environment.yml"
+    docs = docs_text()
+    for name in ("execution-environment.yml", "requirements.yml"):
+        with open(repo_path("examples", "awx", "ee", name), encoding="utf-8") as handle:
+            assert handle.read() in docs, "docs/awx.md does not show examples/awx/ee/%s verbatim" % name
