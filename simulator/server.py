@@ -10,6 +10,7 @@ import copy
 import decimal
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -58,8 +59,10 @@ def _canonical_uuid(value, field):
 class Simulator:
     """Server state plus everything the handler needs; no socket I/O here, so it is testable in-process."""
 
-    def __init__(self, credentials, store=None, latency=0.0, create_status="active", log_size=LOG_SIZE, spec=None):
+    def __init__(self, credentials, store=None, latency=0.0, create_status="active", log_size=LOG_SIZE, spec=None,
+                 clock_offset=0.0):
         self.spec = spec or Spec()
+        self.clock_offset = float(clock_offset)  # seconds the server clock is ahead of the real one
         self.credentials = dict(credentials)
         self.store = store or Store()
         self.initial_config = {"create_status": create_status, "latency": float(latency)}
@@ -88,7 +91,8 @@ class Simulator:
     def answer(self, route, path_params, path, raw_path, query_pairs, headers, body):
         """Authenticate, validate, perform; return (status, body bytes). Never raises for a client mistake."""
         try:
-            auth.verify(headers.get("Authorization"), route.method, raw_path, body, query_pairs, self.credentials)
+            auth.verify(headers.get("Authorization"), route.method, raw_path, body, query_pairs, self.credentials,
+                        now=time.time() + self.clock_offset)
             problem = self.spec.request_errors(route, path, query_pairs, body, headers.get("Content-Type"))
             if problem:
                 raise ApiError(400, "invalid request: %s" % problem)
@@ -395,8 +399,16 @@ class SimulatorServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__((host, port), RequestHandler)
         self.simulator = simulator
+        self.scheme = "http"
+
+    def use_tls(self, cert_file, key_file):
+        """Serve HTTPS with this certificate (for TLS tests; the real API is HTTPS only)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https"
 
     @property
     def base_url(self):
         host, port = self.server_address[:2]
-        return "http://%s:%d" % ("[%s]" % host if ":" in host else host, port)
+        return "%s://%s:%d" % (self.scheme, "[%s]" % host if ":" in host else host, port)

@@ -46,6 +46,14 @@ def api_argument_spec():
     )
 
 
+def explain(exc):
+    """The text of a client error, plus what to check for an authentication failure (clock or credentials)."""
+    if not isinstance(exc, _client.ExoscaleAPIAuthException):
+        return str(exc)
+    expired = "expire" in (exc.api_message or str(exc)).lower()
+    return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
+
+
 def build_client(params):
     """Build the API client from module parameters (tests replace this function)."""
     return _client.Client(
@@ -95,11 +103,7 @@ class PartnerModule:
 
     def fail_api(self, exc, doing):
         """Fail with the API's status and message, saying what was being done."""
-        msg = "Failed to %s: %s" % (doing, exc)
-        if isinstance(exc, _client.ExoscaleAPIAuthException):
-            expired = "expire" in (exc.api_message or str(exc)).lower()
-            msg = "%s. %s" % (msg, CLOCK_HELP if expired else AUTH_HELP)
-        self.fail(msg, status=exc.status, api_message=exc.api_message)
+        self.fail("Failed to %s: %s" % (doing, explain(exc)), status=exc.status, api_message=exc.api_message)
 
     def call(self, doing, operation, **kwargs):
         """Call a client method by name; failures name what was being done."""

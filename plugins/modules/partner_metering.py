@@ -188,7 +188,7 @@ maybe_processed:
 
 import uuid
 
-from ansible_collections.exoscale.partner.plugins.module_utils._base import TERMINATED, PartnerModule
+from ansible_collections.exoscale.partner.plugins.module_utils._base import TERMINATED, PartnerModule, explain
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
     ExoscaleAPIException,
     build_metering_batch,
@@ -262,7 +262,7 @@ def send(partner, organization_id, usage, metering):
                        % organization_id)
         else:
             outcome = "The batch was not applied; it is safe to resubmit once the cause is fixed."
-        partner.fail("Sending the metering batch failed: %s. %s" % (exc, outcome),
+        partner.fail("Sending the metering batch failed: %s. %s" % (explain(exc).rstrip("."), outcome),
                      metering=metering, maybe_processed=exc.maybe_processed,
                      status=exc.status, api_message=exc.api_message)
 

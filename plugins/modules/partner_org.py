@@ -42,6 +42,8 @@ options:
     description:
       - The UUID of the organization.
       - When set, the organization must exist; the module never creates an organization when O(id) is given.
+      - Mutually exclusive with O(client_id). An organization is addressed by one key, so that a
+        conflicting pair fails before any request instead of acting on the wrong organization.
     type: str
   client_id:
     description:
@@ -97,6 +99,7 @@ notes:
   - Whether the API returns a new organization as V(created) or V(active) is not documented. The
     module activates (or suspends) it only when the returned status differs from O(state). Check mode
     assumes the API returns V(active).
+  - Every option given is validated (UUID, lengths, country code, email) before any request is sent.
   - If a creation request fails in a way where the API may still have processed it (timeout, server
     error), the module looks the organization up by O(client_id) again instead of creating a duplicate.
 seealso:
@@ -208,6 +211,9 @@ BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "cou
 CREATE_FIELDS = REQUIRED_TO_CREATE + ("building_number", "client_id")
 STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
 ASSUMED_CREATE_STATUS = "active"
+# Valid stand-ins for the fields not given, so that validate_fields checks only the given ones.
+_PLACEHOLDER_FIELDS = dict(name="placeholder", owner_email="placeholder@example.com", address="placeholder",
+                           postcode="0000", city="placeholder", country="CH")
 
 
 def plan_actions(current, state, purge):
@@ -270,10 +276,22 @@ def perform(pm, action, org, fields):
     return dict(org, status=STATUS_AFTER.get(action, org["status"]))
 
 
+def validate_fields(p):
+    """Check every given organization field with the client's builder before any request.
+
+    Fields not given are stood in by valid placeholders, so only the given ones can fail.
+    """
+    if p["id"] is not None:
+        _client.validate_uuid(p["id"], "id")
+    given = dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None)
+    _client.build_organization_input(**dict(_PLACEHOLDER_FIELDS, **given))
+
+
 def ensure(pm):
     p = pm.params
     if p["purge"] and p["state"] != TERMINATED:
         pm.fail("purge=true requires state=terminated.")
+    validate_fields(p)
     current = find_current(pm, p)
     if current and current["status"] == TERMINATED and p["state"] != TERMINATED:
         pm.fail("Organization %s is terminated; it cannot become %s again. Terminated organizations "
@@ -317,6 +335,7 @@ def main():
             purge=dict(type="bool", default=False),
         ),
         required_one_of=[("id", "client_id", "name")],
+        mutually_exclusive=[("id", "client_id")],
         supports_check_mode=True,
     )
     pm.run(lambda: ensure(pm))
