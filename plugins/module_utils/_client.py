@@ -43,10 +43,11 @@ DEFAULT_USER_AGENT = "exoscale.partner-ansible"
 ORG_STATUSES = ("created", "active", "suspended", "terminated")
 
 SIGNATURE_VALIDITY = 600  # seconds, as in every reference implementation
-RETRY_STATUSES = (429, 502, 503, 504)
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
 MAX_MESSAGE_LENGTH = 200
 MAX_DECIMALS = 5
+ANY_SUCCESS = tuple(range(200, 300))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,7 +504,9 @@ def _message_from_wire(data):
 def _ok_from_wire(data):
     if data is not None and not isinstance(data, dict):
         raise ValueError("expected {\"ok\": true} or no body")
-    return {"ok": True if data is None else data.get("ok", True) is not False}
+    if data is not None and data.get("ok", True) is False:
+        raise ValueError("the API answered {\"ok\": false}")
+    return {"ok": True}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,7 +517,7 @@ class Client:
     """Exoscale Partner API client.
 
     Retry policy. GET and the lifecycle PUT/DELETE are retried on connection errors, timeouts and
-    HTTP 429, 502, 503, 504. POST (create, metering) is retried only when the server provably did
+    HTTP 429, 500, 502, 503, 504. POST (create, metering) is retried only when the server provably did
     not process it: on 429, or when the connection never opened (connect timeout, refused, DNS).
     A POST is never replayed after a read timeout, a connection lost after sending or a 5xx: those
     raise with ``maybe_processed=True`` (metering has no idempotency key; a replay bills twice).
@@ -580,10 +583,10 @@ class Client:
         return self._request("PUT", _org_path(id, ":suspend"))
 
     def terminate_distributor_organization(self, *, id):
-        return self._request("DELETE", _org_path(id, ":terminate"), parse=_message_from_wire, empty_ok=True)
+        return self._request("DELETE", _org_path(id, ":terminate"), parse=_message_from_wire, empty_ok=ANY_SUCCESS)
 
     def schedule_purge_distributor_organization(self, *, id):
-        return self._request("PUT", _org_path(id, ":schedule-purge"), parse=_message_from_wire, empty_ok=True)
+        return self._request("PUT", _org_path(id, ":schedule-purge"), parse=_message_from_wire, empty_ok=ANY_SUCCESS)
 
     def list_distributor_organization_usage(self, *, id, period=None):
         query = None if period is None else {"period": validate_period(period)}
@@ -591,11 +594,12 @@ class Client:
 
     def metering_transaction(self, *, organization, usage):
         body = build_metering_batch(organization=organization, usage=usage)
-        return self._request("POST", "/metering:apply", body=body, parse=_ok_from_wire, empty_ok=True)
+        # Only a 204 may be empty: an empty 200 (e.g. from a proxy) does not prove the batch was applied.
+        return self._request("POST", "/metering:apply", body=body, parse=_ok_from_wire, empty_ok=(204,))
 
     # -- core -----------------------------------------------------------------------------------
 
-    def _request(self, method, path, *, query=None, body=None, parse=_org_from_wire, empty_ok=False):
+    def _request(self, method, path, *, query=None, body=None, parse=_org_from_wire, empty_ok=()):
         """Send, retry per the class policy, and return ``parse(decoded JSON)``."""
         data = None if body is None else dump_json(body).encode("utf-8")
         attempt = 0
@@ -631,8 +635,8 @@ class Client:
         text = response.content
         try:
             decoded = json.loads(text.decode("utf-8")) if text.strip() else None
-            if decoded is None and not empty_ok:
-                raise ValueError("empty answer where JSON was expected")
+            if decoded is None and response.status_code not in empty_ok:
+                raise ValueError("empty answer (HTTP %d) where JSON was expected" % response.status_code)
             return parse(decoded)
         except ValueError as exc:
             raise self._error(ExoscaleAPITransportException, method, path,

@@ -225,7 +225,7 @@ POST_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 @pytest.mark.parametrize("method, call, body", IDEMPOTENT_CALLS, ids=[case[0] for case in IDEMPOTENT_CALLS])
 def test_idempotent_calls_retry_transient_statuses(fake_api, status, method, call, body):
     fake_api.script(reply(status), reply(status), reply(200, json_body=body))
@@ -235,7 +235,7 @@ def test_idempotent_calls_retry_transient_statuses(fake_api, status, method, cal
     assert len(sleeps) == 2
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 500, 501])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 501])
 def test_other_statuses_are_not_retried(fake_api, status):
     fake_api.always(reply(status))
     with pytest.raises(ExoscaleAPIException):
@@ -389,5 +389,5 @@ def test_secret_never_in_transport_errors():
 
 def test_retry_policy_is_documented():
     doc = _client.Client.__doc__
-    for words in ("429, 502, 503, 504", "POST", "never opened", "Retry-After", "max_retry_wait", "maybe_processed"):
+    for words in ("429, 500, 502, 503, 504", "POST", "never opened", "Retry-After", "max_retry_wait", "maybe_processed"):
         assert words in doc

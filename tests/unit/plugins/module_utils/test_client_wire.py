@@ -18,7 +18,8 @@ import types
 import pytest
 import requests
 
-from ansible_collections.exoscale.partner.plugins.module_utils._client import DEFAULT_URL, Client, sign_request
+from ansible_collections.exoscale.partner.plugins.module_utils._client import (
+    DEFAULT_URL, Client, ExoscaleAPITransportException, sign_request)
 
 
 KEY = "EXOa1b2c3d4e5f6a7b8c9d0e1f2"
@@ -164,14 +165,27 @@ def test_metering_quantities_exact_bytes(fake_api, spec_check, quantity, exact):
 
 @pytest.mark.parametrize("reply, expected", [
     (reply(204), {"ok": True}),
-    (reply(200), {"ok": True}),
     (reply(200, json_body={"ok": True}), {"ok": True}),
-    (reply(200, json_body={"ok": False}), {"ok": False}),
+    (reply(200, json_body={}), {"ok": True}),
 ])
 def test_metering_answers(fake_api, reply, expected):
     fake_api.script(reply)
     assert make_client(fake_api).metering_transaction(
         organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 1}]) == expected
+
+
+@pytest.mark.parametrize("answer, words", [
+    (reply(200), "empty answer (HTTP 200)"),
+    (reply(200, json_body={"ok": False}), '{"ok": false}'),
+])
+def test_metering_answers_that_do_not_prove_success_fail(fake_api, answer, words):
+    """An empty 200 (a proxy swallowing the batch) or ok=false is no proof the batch was billed."""
+    fake_api.script(answer)
+    with pytest.raises(ExoscaleAPITransportException) as caught:
+        make_client(fake_api).metering_transaction(
+            organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 1}])
+    assert words in str(caught.value) and caught.value.maybe_processed is True
+    assert len(fake_api.received) == 1
 
 
 @pytest.mark.parametrize("wire, expected", [
