@@ -148,3 +148,22 @@ def test_response_breaking_the_spec_is_a_500_and_recorded(in_process, monkeypatc
     assert error["operation"] == "create-distributor-organization"
     assert "deleted" in error["problem"]
     assert list(simulator.errors) == [error]
+
+
+def test_every_organization_of_a_list_answer_is_validated(in_process, monkeypatch):
+    """List answers validate each distinct organization once; a bad one still makes the answer a 500."""
+    signed = ExoscaleV2Auth(KEY, SECRET)
+    url = in_process.base_url + "/v1.alpha/distributor/organization"
+    org = {"display-name": "Acme AG", "billing-address": BILLING, "owner-email": "o@acme.example"}
+    for _index in range(3):
+        assert requests.post(url, json=org, auth=signed, timeout=10).status_code == 200
+    assert requests.get(url, auth=signed, timeout=10).status_code == 200
+    assert requests.get(url, auth=signed, timeout=10).status_code == 200
+
+    original = state.organization_output
+    monkeypatch.setattr(state, "organization_output", lambda org: dict(original(org), status="deleted"))
+    response = requests.get(url, auth=signed, timeout=10)
+    assert response.status_code == 500
+    [error] = requests.get(in_process.base_url + "/_simulator/errors", timeout=10).json()["errors"]
+    assert error["operation"] == "list-distributor-organizations"
+    assert "organizations[0]" in error["problem"] and "deleted" in error["problem"]

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Check the JSON of `ansible-inventory --list` for the organizations seed.yml created."""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import sys
+
+
+def plain(value):
+    """ansible-inventory shows plugin strings as {"__ansible_unsafe": "..."}."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return dict((key, plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def main(path, unreferenced_id_path):
+    data = plain(json.load(open(path)))
+    hostvars = data["_meta"]["hostvars"]
+    unreferenced = open(unreferenced_id_path).read().strip()
+    expected = sorted(["crm-1", "crm_2_eu", unreferenced])
+    assert sorted(hostvars) == expected, sorted(hostvars)
+    assert hostvars["crm-1"]["partner_org"]["name"] == "Alpha", hostvars["crm-1"]
+    assert hostvars["crm_2_eu"]["partner_org"]["client_id"] == "crm 2/eu"
+    assert hostvars[unreferenced]["partner_org"]["name"] == "{{ 6 * 7 }} Corp"
+    assert all(host["ansible_connection"] == "local" for host in hostvars.values())
+    assert hostvars["crm_2_eu"]["customer_label"] == "Beta (suspended)"
+    assert data["status_active"]["hosts"] == ["crm-1"]
+    assert data["status_suspended"]["hosts"] == ["crm_2_eu"]
+    assert data["country_at"]["hosts"] == ["crm_2_eu"]
+    assert data["unreferenced"]["hosts"] == [unreferenced]
+    print("inventory OK: %d hosts" % len(hostvars))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
