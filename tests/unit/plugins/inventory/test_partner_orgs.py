@@ -31,8 +31,10 @@ SECRET = "inventory-test-secret-not-real"
 LIST = ("GET", "/v1.alpha/distributor/organization")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def simulator():
+    # Function scope: ansible-test units runs every test in a forked child, where a module-scoped
+    # fixture would never be torn down and would leave a simulator process behind.
     with SimulatorProcess(key=KEY, secret=SECRET) as sim:
         yield sim
 
