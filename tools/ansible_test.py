@@ -6,13 +6,16 @@ Usage: .venv/bin/python tools/ansible_test.py {sanity,units,integration,layout,c
 ansible-test only runs from a directory whose path ends in ansible_collections/exoscale/partner,
 and the repository root is the collection root. So this script first mirrors the repository's
 files (git-tracked plus untracked-but-not-ignored) into
-$TMPDIR/exoscale-partner-<hash of this checkout's path>/ansible_collections/exoscale/partner
+$TMPDIR/exoscale-partner-<hash of this checkout's path>-core<X.Y>/ansible_collections/exoscale/partner
 (or $PARTNER_COLLECTION_TREE/ansible_collections/exoscale/partner) and runs ansible-test there.
+It runs the ansible-test of the Python running it: .venv/bin/python (ansible-core 2.19) or
+.venv-2.21/bin/python (2.21); each line gets its own copy.
 The copy must live outside any git work tree: ansible-test would otherwise ask the enclosing
 repository which files exist, and see none.
 
 Machine quirks it handles (see README "Testing"):
-- Python interpreters: every python3.8 ... python3.13 that actually runs is put on PATH through a
+- Python interpreters: every python3.X the ansible-core line supports (read from ansible-test's
+  own constants: 3.8-3.13 for 2.19, 3.9-3.14 for 2.21) that actually runs is put on PATH through a
   folder of symlinks (pyenv shims for non-global versions fail, so pyenv's real binaries are used).
 - `--venv` makes ansible-test bootstrap pip with a script downloaded from a host that may be
   unreachable; if the cached script is missing and that host does not answer, an equivalent
@@ -27,7 +30,9 @@ Machine quirks it handles (see README "Testing"):
 from __future__ import annotations
 
 import hashlib
+import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,12 +42,35 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TREE = os.environ.get("PARTNER_COLLECTION_TREE") or os.path.join(
-    tempfile.gettempdir(), "exoscale-partner-" + hashlib.sha256(ROOT.encode()).hexdigest()[:10])
+TREE_PREFIX = os.path.join(tempfile.gettempdir(), "exoscale-partner-" + hashlib.sha256(ROOT.encode()).hexdigest()[:10])
+
+
+def ansible_test_facts() -> tuple[str, tuple[str, ...], str]:
+    """(ansible-core major.minor, module Pythons, pip version) of the ansible-test next to this Python.
+
+    Read from ansible-test's own files, so each ansible-core line uses what it supports.
+    """
+    try:
+        import ansible  # pylint: disable=import-outside-toplevel
+        from ansible.release import __version__  # pylint: disable=import-outside-toplevel
+    except ImportError:  # run without ansible-core (clean, or bootstrap_venv.py borrowing find_interpreter)
+        return "none", (), ""
+    # ansible-core installs ansible_test next to ansible (importing it by name would find this file).
+    internal = os.path.join(os.path.dirname(os.path.dirname(ansible.__file__)), "ansible_test")
+    constants = {}
+    with open(os.path.join(internal, "_util", "target", "common", "constants.py"), encoding="utf-8") as handle:
+        exec(handle.read(), constants)  # pylint: disable=exec-used  # the file is import-free by design
+    with open(os.path.join(internal, "_internal", "python_requirements.py"), encoding="utf-8") as handle:
+        pip = re.search(r"pip='([0-9.]+)'", handle.read())
+    pythons = tuple(constants["REMOTE_ONLY_PYTHON_VERSIONS"]) + tuple(constants["CONTROLLER_PYTHON_VERSIONS"])
+    return ".".join(__version__.split(".")[:2]), pythons, pip.group(1) if pip else "24.2"
+
+
+CORE_LINE, SANITY_PYTHONS, ANSIBLE_TEST_PIP = ansible_test_facts()
+# One tree per ansible-core line: ansible-test keeps its venvs and results in the copy's tests/output.
+TREE = os.environ.get("PARTNER_COLLECTION_TREE") or f"{TREE_PREFIX}-core{CORE_LINE}"
 COLLECTION_COPY = os.path.join(TREE, "ansible_collections", "exoscale", "partner")
 PYTHON_LINKS = os.path.join(TREE, "pythons")
-SANITY_PYTHONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")  # what ansible-core 2.19 supports
-ANSIBLE_TEST_PIP = "24.2"  # pip= in ansible_test/_internal/python_requirements.py (2.19)
 GET_PIP_URL = f"https://ci-files.testing.ansible.com/ansible-test/get-pip-{ANSIBLE_TEST_PIP}.py"
 GET_PIP_CACHE = os.path.expanduser(f"~/.ansible/test/cache/get_pip_{ANSIBLE_TEST_PIP.replace('.', '_')}.py")
 CONTROLLER_PYTHON = "%d.%d" % sys.version_info[:2]
@@ -308,7 +336,8 @@ def main(argv: list[str]) -> int:
         return 2
     command, extra = argv[0], argv[1:]
     if command == "clean":
-        shutil.rmtree(TREE, ignore_errors=True)
+        for tree in [TREE] + glob.glob(TREE_PREFIX + "-core*"):
+            shutil.rmtree(tree, ignore_errors=True)
         return 0
     copy = layout_collection()
     if command == "layout":

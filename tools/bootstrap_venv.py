@@ -9,10 +9,17 @@ Standard library only: this runs with the machine's bare python3 before anything
   fetched from PyPI, its sha256 checked against PyPI's JSON API.
   Set PARTNER_FORCE_PIP_WHEEL=1 to take that path even when ensurepip works.
 
-Regenerate tests/constraints-dev.txt (the full resolved set) after changing a pin:
+Two ansible-core lines (LINES below):
+- 2.19 (default): .venv on this python3, with tests/requirements-dev.txt, tests/requirements-awx.txt
+  and simulator/requirements.txt.
+- 2.21 (`--line 2.21 --venv .venv-2.21`): the newest ansible-core, whose controller needs Python 3.12+.
+  When this python3 is older, the newest python3.12+ found (PATH, or pyenv's real binaries) runs
+  this script instead; when there is none, the line is skipped (exit 0, no venv).
+
+Regenerate tests/constraints-<line>.txt (the full resolved set) after changing a pin:
     .venv/bin/pip install --dry-run --ignore-installed --report /tmp/r.json \
-        -r tests/requirements-dev.txt -r simulator/requirements.txt   (without the -c line)
-and write every `name==version` from /tmp/r.json's "install" list.
+        -r tests/requirements-dev.txt -r tests/requirements-awx.txt -r simulator/requirements.txt
+    (with the `-c` lines removed) and write every `name==version` from /tmp/r.json's "install" list.
 """
 
 from __future__ import annotations
@@ -30,14 +37,16 @@ from urllib.parse import urljoin
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PIP_VERSION = "24.2"  # also the pip ansible-test 2.19 bootstraps into its venvs
 PYPI_JSON = "https://pypi.org/pypi/pip/json"
-REQUIREMENT_FILES = (
-    "requirements.txt",
-    "tests/requirements-dev.txt",
-    "tests/constraints-dev.txt",
-    "simulator/requirements.txt",
-)
+# line -> (minimum controller Python, requirement files installed with `pip -r`, files they include)
+LINES = {
+    "2.19": ((3, 9), ("tests/requirements-dev.txt", "tests/requirements-awx.txt", "simulator/requirements.txt"),
+             ("requirements.txt", "tests/constraints-dev.txt")),
+    "2.21": ((3, 12), ("tests/requirements-2.21.txt", "simulator/requirements.txt"),
+             ("requirements.txt", "tests/constraints-2.21.txt")),
+}
+CANDIDATE_PYTHONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9")
 STAMP_NAME = ".bootstrap-stamp"
-STAMP_FORMAT = "1"
+STAMP_FORMAT = "2"
 
 
 def log(message: str) -> None:
@@ -48,10 +57,11 @@ def venv_python(venv: str) -> str:
     return os.path.join(venv, "bin", "python")
 
 
-def wanted_stamp() -> str:
+def wanted_stamp(line: str) -> str:
     digest = hashlib.sha256(STAMP_FORMAT.encode())
     digest.update(sys.version.encode())
-    for relative in REQUIREMENT_FILES:
+    installed, included = LINES[line][1:]
+    for relative in installed + included:
         path = os.path.join(ROOT, relative)
         digest.update(relative.encode())
         if os.path.exists(path):
@@ -134,29 +144,58 @@ def create_venv(venv: str) -> None:
     )
 
 
-def install_requirements(venv: str) -> None:
-    command = [venv_python(venv), "-m", "pip", "install", "--disable-pip-version-check",
-               "-r", os.path.join(ROOT, "tests", "requirements-dev.txt")]
-    simulator_requirements = os.path.join(ROOT, "simulator", "requirements.txt")
-    if os.path.exists(simulator_requirements):
-        command += ["-r", simulator_requirements]
-    log("installing pinned requirements (tests/requirements-dev.txt, simulator/requirements.txt)")
+def install_requirements(venv: str, line: str) -> None:
+    installed, included = LINES[line][1:]
+    files = [name for name in installed if os.path.exists(os.path.join(ROOT, name))]
+    command = [venv_python(venv), "-m", "pip", "install", "--disable-pip-version-check"]
+    for name in files:
+        command += ["-r", os.path.join(ROOT, name)]
+    # The constraints apply to every file, also those without their own -c line.
+    command += ["-c", os.path.join(ROOT, included[-1])]
+    log(f"installing pinned requirements ({', '.join(files)})")
     subprocess.run(command, check=True)
+
+
+def reexec_with_newer_python(line: str, argv: list[str]) -> int | None:
+    """Run this script with a Python the line supports when the current one is too old.
+
+    Returns the exit code of that run, 0 with a message when no such Python exists, None when the
+    current Python is fine.
+    """
+    minimum = LINES[line][0]
+    if sys.version_info[:2] >= minimum:
+        return None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from ansible_test import find_interpreter  # pylint: disable=import-outside-toplevel
+
+    for version in CANDIDATE_PYTHONS:
+        if tuple(map(int, version.split("."))) >= minimum:
+            interpreter = find_interpreter(version)
+            if interpreter:
+                log(f"ansible-core {line} needs Python {'.'.join(map(str, minimum))}+; using {interpreter}")
+                return subprocess.run([interpreter, os.path.abspath(__file__)] + argv, check=False).returncode
+    log(f"SKIP ansible-core {line}: no Python {'.'.join(map(str, minimum))}+ found (PATH, pyenv); "
+        f"its suites will be skipped")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--venv", default=os.path.join(ROOT, ".venv"), help="virtualenv path (default: .venv)")
     parser.add_argument("--force", action="store_true", help="recreate the virtualenv from scratch")
+    parser.add_argument("--line", choices=sorted(LINES), default="2.19", help="ansible-core line (default: 2.19)")
     args = parser.parse_args()
+    reexec_code = reexec_with_newer_python(args.line, sys.argv[1:])
+    if reexec_code is not None:
+        return reexec_code
     venv = os.path.abspath(args.venv)
-    stamp = wanted_stamp()
+    stamp = wanted_stamp(args.line)
     if not args.force and read_stamp(venv) == stamp and venv_matches_interpreter(venv):
         log(f"{venv} is up to date")
         return 0
     if args.force or not venv_matches_interpreter(venv):
         create_venv(venv)
-    install_requirements(venv)
+    install_requirements(venv, args.line)
     with open(os.path.join(venv, STAMP_NAME), "w", encoding="utf-8") as handle:
         handle.write(stamp + "\n")
     log(f"{venv} is ready")
