@@ -78,11 +78,11 @@ class Runner:
         if extra_vars:
             command += ["-e", "@" + self.write("extra_vars.json", extra_vars)]
         started = time.monotonic()
-        result = subprocess.run(command, env=dict(self.env, BENCH_TIMER_OUT=timer), capture_output=True, text=True)
+        result = subprocess.run(command, env=dict(self.env, BENCH_TIMER_OUT=timer), capture_output=True, text=True, check=False)
         wall = time.monotonic() - started
         if result.returncode != 0:
-            raise SystemExit("ansible-playbook failed (%d):\n%s\n%s" % (result.returncode, result.stdout[-4000:],
-                                                                       result.stderr[-2000:]))
+            raise SystemExit("ansible-playbook failed (%d):\n%s\n%s"
+                             % (result.returncode, result.stdout[-4000:], result.stderr[-2000:]))
         with open(timer) as timings:
             return dict((entry["task"], entry["seconds"]) for entry in json.load(timings)), wall
 
@@ -217,7 +217,7 @@ def throughput(sim, sizes, seconds, threads):
                     count += 1
                 done.append(count)
 
-            pool = [threading.Thread(target=work) for _ in range(workers)]
+            pool = [threading.Thread(target=work) for _worker in range(workers)]
             started = time.monotonic()
             for thread in pool:
                 thread.start()

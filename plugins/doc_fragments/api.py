@@ -38,7 +38,7 @@ options:
     default: 30
   api_retries:
     description:
-      - How many times a request that failed transiently (connection error, timeout, HTTP 429, 502, 503, 504)
+      - How many times a request that failed transiently (connection error, timeout, HTTP 429, 500, 502, 503, 504)
         is retried, with exponential backoff honouring C(Retry-After).
       - Creation and metering requests are only retried when the API provably did not process them.
     type: int

@@ -69,7 +69,7 @@ options:
   api_retries:
     description:
       - How many times the list request is retried after a transient failure (connection error,
-        timeout, HTTP 429, 502, 503, 504), with exponential backoff honouring C(Retry-After).
+        timeout, HTTP 429, 500, 502, 503, 504), with exponential backoff honouring C(Retry-After).
     type: int
     default: 5
   validate_certs:
