@@ -135,15 +135,15 @@ import re
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.utils.display import Display
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
+from ansible_collections.exoscale.partner.plugins.module_utils._base import (
+    api_argument_spec, build_client, credentials_problem, explain)
 
 display = Display()
 
 UNSAFE_HOSTNAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
-CREDENTIALS_HELP = "Set api_key and api_secret in the inventory file, or EXOSCALE_API_KEY and EXOSCALE_API_SECRET."
 
 
 def safe_hostname(value):
@@ -203,22 +203,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not _client.HAS_REQUESTS:
             raise AnsibleError("The exoscale.partner.partner_orgs inventory needs the Python library 'requests' "
                                "on the controller: %s" % _client.REQUESTS_IMPORT_ERROR)
-        key, secret = self._templated_option("api_key"), self._templated_option("api_secret")
-        missing = [name for name, value in (("api_key", key), ("api_secret", secret)) if not value]
-        if missing:
-            raise AnsibleError("Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP))
-        client = _client.Client(
-            key, secret,
-            url=self._templated_option("api_url"),
-            timeout=self.get_option("api_timeout"),
-            retries=self.get_option("api_retries"),
-            validate_certs=self.get_option("validate_certs"),
-            user_agent="ansible-collection-exoscale.partner inventory ansible-core/%s" % ANSIBLE_VERSION,
-        )
+        options = dict((name, self._templated_option(name)) for name in api_argument_spec())
+        problem = credentials_problem(options)
+        if problem:
+            raise AnsibleError(problem)
+        client = build_client(options, component="inventory")
         try:
             return client.list_distributor_organizations()["organizations"]
         except _client.ExoscaleAPIException as exc:
-            raise AnsibleError("Failed to list the organizations of the distributor: %s" % exc)
+            raise AnsibleError("Failed to list the organizations of the distributor: %s" % explain(exc))
         finally:
             client.close()
 

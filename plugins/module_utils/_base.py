@@ -54,8 +54,16 @@ def explain(exc):
     return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
 
 
-def build_client(params):
-    """Build the API client from module parameters (tests replace this function)."""
+def credentials_problem(params):
+    """The failure message when api_key or api_secret is missing, else None."""
+    missing = [name for name in ("api_key", "api_secret") if not params.get(name)]
+    if missing:
+        return "Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP)
+    return None
+
+
+def build_client(params, component="module"):
+    """Build the API client from the common options (tests replace this function)."""
     return _client.Client(
         params["api_key"],
         params["api_secret"],
@@ -63,7 +71,7 @@ def build_client(params):
         timeout=params["api_timeout"],
         retries=params["api_retries"],
         validate_certs=params["validate_certs"],
-        user_agent="ansible-collection-exoscale.partner ansible-core/%s" % ANSIBLE_VERSION,
+        user_agent="ansible-collection-exoscale.partner %s ansible-core/%s" % (component, ANSIBLE_VERSION),
     )
 
 
@@ -81,9 +89,9 @@ class PartnerModule:
             self.module.fail_json(
                 msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR
             )
-        missing = [name for name in ("api_key", "api_secret") if not self.params[name]]
-        if missing:
-            self.fail("Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP))
+        problem = credentials_problem(self.params)
+        if problem:
+            self.fail(problem)
 
     @property
     def client(self):

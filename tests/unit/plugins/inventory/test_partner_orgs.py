@@ -181,6 +181,18 @@ def test_api_errors_name_the_failure_without_the_secret(tmp_path, sim):
     assert SECRET not in str(caught.value)
 
 
+def test_a_bad_secret_says_what_to_check(tmp_path, sim):
+    with pytest.raises(AnsibleError, match="Check api_key and api_secret"):
+        run_inventory(tmp_path, sim, api_secret="wrong-secret")
+
+
+def test_an_expired_signature_says_to_check_the_clock(tmp_path):
+    # The server's clock runs 700 s ahead: every signature (valid 600 s) has expired on arrival.
+    with SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--clock-offset", "700"]) as skewed:
+        with pytest.raises(AnsibleError, match="check that this host's clock is correct"):
+            run_inventory(tmp_path, skewed)
+
+
 def test_only_partner_orgs_files_are_accepted(tmp_path):
     plugin = inventory_loader.get("exoscale.partner.partner_orgs")
     for name in ("inventory.yml", "partner_orgs.json", "x.partner_orgs.yml.bak"):
