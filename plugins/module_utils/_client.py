@@ -317,12 +317,36 @@ def build_organization_input(**kwargs):
     current API's fields (``display_name, billing_address, owner_email, client_id``).
     The billing address name is the display name. Raises ValueError naming the bad field.
     """
+    return _organization_input(kwargs, complete=True)
+
+
+def validate_organization_fields(**kwargs):
+    """Check the organization fields given, as create would, without requiring the others."""
+    _organization_input(kwargs, complete=False)
+
+
+def _checked(value, check):
+    return None if value is None else check(value)
+
+
+def _country(value):
+    country = _text(value, "country")
+    if not _COUNTRY_RE.match(country):
+        raise ValueError("country: expected a 2-letter ISO 3166-1 code like 'CH', got %r" % country)
+    return country.upper()
+
+
+def _owner_email(value):
+    owner_email = _text(value, "owner_email", max_length=75)
+    if "@" not in owner_email:
+        raise ValueError("owner_email: expected an email address, got %r" % owner_email)
+    return owner_email
+
+
+def _organization_input(kwargs, complete):
     fields, billing = _organization_fields(kwargs)
     display_name = _one_of("display_name", ("display_name", fields.get("display_name")),
                            ("name", fields.get("name")), ("billing_address.name", billing.get("name")))
-    display_name = _text(display_name, "display_name", max_length=191) if display_name is not None else None
-    if display_name is None:
-        raise ValueError("display_name: required (the organization's name)")
 
     def billing_field(wire_key, flat_key):
         billing_key = wire_key.replace("-", "_")
@@ -335,33 +359,28 @@ def build_organization_input(**kwargs):
     postal_code = billing_field("postal-code", "postcode")
     country = billing_field("country", "country")
     owner_email = fields.get("owner_email")
-    client_id = fields.get("client_id")
 
-    for label, value in (("street_name (address)", street), ("city", city),
-                         ("postal_code (postcode)", postal_code), ("country", country), ("owner_email", owner_email)):
-        if value is None:
-            raise ValueError("%s: required" % label)
-    country = _text(country, "country")
-    if not _COUNTRY_RE.match(country):
-        raise ValueError("country: expected a 2-letter ISO 3166-1 code like 'CH', got %r" % country)
-    owner_email = _text(owner_email, "owner_email", max_length=75)
-    if "@" not in owner_email:
-        raise ValueError("owner_email: expected an email address, got %r" % owner_email)
-
+    if complete:
+        for label, value in (("display_name (the organization's name)", display_name), ("street_name (address)", street),
+                             ("city", city), ("postal_code (postcode)", postal_code), ("country", country),
+                             ("owner_email", owner_email)):
+            if value is None:
+                raise ValueError("%s: required" % label)
+    display_name = _checked(display_name, lambda value: _text(value, "display_name", max_length=191))
     address = {
         "name": display_name,
-        "street-name": _text(street, "street_name"),
-        "building-number": None if building is None else _text(building, "building_number", 0, 255),
-        "city": _text(city, "city", max_length=255),
-        "postal-code": _text(postal_code, "postal_code", max_length=80),
-        "country": country.upper(),
-        "address": None if billing.get("address") is None else _text(billing["address"], "billing_address.address"),
+        "street-name": _checked(street, lambda value: _text(value, "street_name")),
+        "building-number": _checked(building, lambda value: _text(value, "building_number", 0, 255)),
+        "city": _checked(city, lambda value: _text(value, "city", max_length=255)),
+        "postal-code": _checked(postal_code, lambda value: _text(value, "postal_code", max_length=80)),
+        "country": _checked(country, _country),
+        "address": _checked(billing.get("address"), lambda value: _text(value, "billing_address.address")),
     }
     body = {
         "display-name": display_name,
         "billing-address": _without_none(address),
-        "owner-email": owner_email,
-        "client-id": None if client_id is None else _text(client_id, "client_id", 0, 191),
+        "owner-email": _checked(owner_email, _owner_email),
+        "client-id": _checked(fields.get("client_id"), lambda value: _text(value, "client_id", 0, 191)),
     }
     return _without_none(body)
 
@@ -394,6 +413,11 @@ _USAGE_ENTRY_FIELDS = ("product", "variable", "quantity")
 def build_metering_batch(organization, usage):
     """The wire body of a metering transaction; quantities as decimal.Decimal."""
     validate_uuid(organization, "organization")
+    return {"organization": organization, "usage": validate_usage(usage)}
+
+
+def validate_usage(usage):
+    """The metering entries as sent: product, variable and quantity (an exact decimal.Decimal)."""
     if isinstance(usage, (str, bytes, dict)) or not isinstance(usage, (list, tuple)):
         raise ValueError("usage: expected a list of {product, variable, quantity}, got %s" % type(usage).__name__)
     if not usage:
@@ -414,7 +438,7 @@ def build_metering_batch(organization, usage):
             "variable": _text(entry["variable"], where + ".variable"),
             "quantity": _quantity(entry["quantity"], where + ".quantity"),
         })
-    return {"organization": organization, "usage": entries}
+    return entries
 
 
 def _without_none(mapping):

@@ -186,17 +186,13 @@ maybe_processed:
   type: bool
 """
 
-import uuid
 
 from ansible_collections.exoscale.partner.plugins.module_utils._base import TERMINATED, PartnerModule, explain
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
     ExoscaleAPIException,
-    build_metering_batch,
+    validate_usage,
     validate_uuid,
 )
-
-# Stands in for the organization while only the entries are checked, before client_id is resolved.
-_PLACEHOLDER_ORGANIZATION = str(uuid.UUID(int=0))
 
 
 def argument_spec():
@@ -221,8 +217,7 @@ def checked_usage(partner):
     params = partner.params
     if params["organization_id"] is not None:
         validate_uuid(params["organization_id"], "organization_id")
-    organization = params["organization_id"] or _PLACEHOLDER_ORGANIZATION
-    return build_metering_batch(organization=organization, usage=params["usage"])["usage"]
+    return validate_usage(params["usage"])
 
 
 def describe(orgs):

@@ -211,9 +211,6 @@ BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "cou
 CREATE_FIELDS = REQUIRED_TO_CREATE + ("building_number", "client_id")
 STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
 ASSUMED_CREATE_STATUS = "active"
-# Valid stand-ins for the fields not given, so that validate_fields checks only the given ones.
-_PLACEHOLDER_FIELDS = dict(name="placeholder", owner_email="placeholder@example.com", address="placeholder",
-                           postcode="0000", city="placeholder", country="CH")
 
 
 def plan_actions(current, state, purge):
@@ -277,14 +274,10 @@ def perform(pm, action, org, fields):
 
 
 def validate_fields(p):
-    """Check every given organization field with the client's builder before any request.
-
-    Fields not given are stood in by valid placeholders, so only the given ones can fail.
-    """
+    """Check every given organization field, as create would, before any request."""
     if p["id"] is not None:
         _client.validate_uuid(p["id"], "id")
-    given = dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None)
-    _client.build_organization_input(**dict(_PLACEHOLDER_FIELDS, **given))
+    _client.validate_organization_fields(**dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None))
 
 
 def ensure(pm):

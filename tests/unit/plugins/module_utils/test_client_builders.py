@@ -289,3 +289,32 @@ def test_module_imports_without_requests(monkeypatch):
     with pytest.raises(RuntimeError, match="requests"):
         module.Client("k", "s")
     assert _client.HAS_REQUESTS is True and _client.REQUESTS_IMPORT_ERROR is None
+
+
+@pytest.mark.parametrize("given, pattern", [
+    (dict(country="CHE"), r"^country: expected a 2-letter"),
+    (dict(owner_email="nobody"), r"^owner_email: expected an email address"),
+    (dict(name="x" * 192), r"^display_name: at most 191 characters"),
+    (dict(postcode="9" * 81), r"^postal_code: at most 80 characters"),
+    (dict(client_id="c" * 192), r"^client_id: at most 191 characters"),
+    (dict(city="  "), r"^city: must not be empty"),
+])
+def test_validate_organization_fields_checks_what_is_given(given, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        _client.validate_organization_fields(**given)
+
+
+def test_validate_organization_fields_requires_nothing():
+    _client.validate_organization_fields()
+    _client.validate_organization_fields(country="ch", client_id="crm-1")
+    with pytest.raises(ValueError, match=r"^owner_email: required"):
+        _client.build_organization_input(name="Acme", address="Main St", city="Bern", postcode="3000", country="CH")
+
+
+def test_validate_usage_is_what_the_batch_sends():
+    usage = [{"product": "p", "variable": "v", "quantity": "0.30000"}]
+    assert _client.validate_usage(usage) == [{"product": "p", "variable": "v", "quantity": decimal.Decimal("0.30000")}]
+    assert _client.build_metering_batch(organization="bf9bbc88-71ea-407c-9920-fc1101d86183", usage=usage)["usage"] \
+        == _client.validate_usage(usage)
+    with pytest.raises(ValueError, match=r"^usage: must contain at least one entry"):
+        _client.validate_usage([])
