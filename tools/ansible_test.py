@@ -1,3 +1,6 @@
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run ansible-test (sanity, units, integration) on this collection.
 
 Usage: .venv/bin/python tools/ansible_test.py {sanity,units,integration,layout,clean} [extra ansible-test args]

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Create or refresh the project's virtualenv (.venv) with the pinned test requirements.
 
 Standard library only: this runs with the machine's bare python3 before anything is installed.

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Release gates beyond ansible-test: collection metadata, docs, changelog, ansible-lint, build.
 
 Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.py; each exits non-zero on failure)

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run the project's test suites and print a summary; exit non-zero if any suite failed.
 
 Usage: .venv/bin/python tools/run_tests.py [SUITE ...]     (default: all suites, in order)

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The partner_orgs inventory plugin and the parallel convergence example, through the installed
 # collection (ansible-test puts it on ANSIBLE_COLLECTIONS_PATH), against the local simulator.
 set -eux
