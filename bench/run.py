@@ -43,9 +43,15 @@ TRANSITIONS = (  # (label, partner_org arguments beyond client_id and the creati
 
 
 def customer(number):
-    return {"client_id": "bench-%05d" % number, "name": "Bench Customer %d" % number,
-            "owner_email": "owner%d@bench.example" % number, "address": "Bench Street",
-            "postcode": "8001", "city": "Zurich", "country": "CH"}
+    return {
+        "client_id": "bench-%05d" % number,
+        "name": "Bench Customer %d" % number,
+        "owner_email": "owner%d@bench.example" % number,
+        "address": "Bench Street",
+        "postcode": "8001",
+        "city": "Zurich",
+        "country": "CH",
+    }
 
 
 class Runner:
@@ -57,11 +63,18 @@ class Runner:
         collections = os.path.join(workdir, "collections", "ansible_collections", "exoscale")
         os.makedirs(collections)
         os.symlink(ROOT, os.path.join(collections, "partner"))
-        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(workdir, "collections"),
-                        ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "bench", "callback_plugins"),
-                        ANSIBLE_CALLBACKS_ENABLED="bench_timer", ANSIBLE_HOST_KEY_CHECKING="false",
-                        ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                        EXOSCALE_API_KEY=KEY, EXOSCALE_API_SECRET=SECRET, EXOSCALE_PARTNER_API_URL=sim.url)
+        self.env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=os.path.join(workdir, "collections"),
+            ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "bench", "callback_plugins"),
+            ANSIBLE_CALLBACKS_ENABLED="bench_timer",
+            ANSIBLE_HOST_KEY_CHECKING="false",
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            EXOSCALE_API_KEY=KEY,
+            EXOSCALE_API_SECRET=SECRET,
+            EXOSCALE_PARTNER_API_URL=sim.url,
+        )
         self.playbook_command = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
     def write(self, name, data):
@@ -78,11 +91,15 @@ class Runner:
         if extra_vars:
             command += ["-e", "@" + self.write("extra_vars.json", extra_vars)]
         started = time.monotonic()
-        result = subprocess.run(command, env=dict(self.env, BENCH_TIMER_OUT=timer), capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            command, env=dict(self.env, BENCH_TIMER_OUT=timer), capture_output=True, text=True, check=False
+        )
         wall = time.monotonic() - started
         if result.returncode != 0:
-            raise SystemExit("ansible-playbook failed (%d):\n%s\n%s"
-                             % (result.returncode, result.stdout[-4000:], result.stderr[-2000:]))
+            raise SystemExit(
+                "ansible-playbook failed (%d):\n%s\n%s"
+                % (result.returncode, result.stdout[-4000:], result.stderr[-2000:])
+            )
         with open(timer) as timings:
             return dict((entry["task"], entry["seconds"]) for entry in json.load(timings)), wall
 
@@ -96,11 +113,14 @@ def local_play(tasks, hosts="localhost"):
 
 
 def partner_org_task(name, args, item="customer"):
-    return {"name": name, "exoscale.partner.partner_org": dict(
-        dict((key, "{{ %s.%s }}" % (item, key)) for key in customer(0)), **args)}
+    return {
+        "name": name,
+        "exoscale.partner.partner_org": dict(dict((key, "{{ %s.%s }}" % (item, key)) for key in customer(0)), **args),
+    }
 
 
 # ------------------------------------------------------------------------------------------ sections
+
 
 def request_counts(runner):
     """API requests of each partner_org transition, one task at a time, from the simulator's log."""
@@ -117,14 +137,25 @@ def request_counts(runner):
         else:
             task = partner_org_task(label, task_args)
         sim.admin.clear_requests()
-        keep_id = {"name": "keep id", "when": "result.organization is not none", "ansible.builtin.copy": {
-            "content": "{{ result.organization.id }}", "dest": os.path.join(runner.workdir, "org_id")}}
+        keep_id = {
+            "name": "keep id",
+            "when": "result.organization is not none",
+            "ansible.builtin.copy": {
+                "content": "{{ result.organization.id }}",
+                "dest": os.path.join(runner.workdir, "org_id"),
+            },
+        }
         runner.play([local_play([dict(task, register="result"), keep_id])], extra_vars={"customer": customer(0)})
         with open(os.path.join(runner.workdir, "org_id")) as saved:
             org_id = saved.read().strip()
         requests = sim.admin.requests()
-        rows.append({"task": label, "requests": len(requests),
-                     "detail": " + ".join("%s %s" % (r["method"], r["operation"]) for r in requests)})
+        rows.append(
+            {
+                "task": label,
+                "requests": len(requests),
+                "detail": " + ".join("%s %s" % (r["method"], r["operation"]) for r in requests),
+            }
+        )
     return rows
 
 
@@ -132,14 +163,28 @@ def info_vs_uri(runner, count):
     """Per-task time of partner_org_info (GET one org) vs ansible.builtin.uri (GET) in the same play."""
     sim = runner.sim
     sim.admin.reset()
-    org = sim.admin.seed_org(**{"display-name": "Timing", "billing-address": {
-        "name": "Timing", "street-name": "S", "city": "Zurich", "postal-code": "8001", "country": "CH"}})
+    org = sim.admin.seed_org(
+        **{
+            "display-name": "Timing",
+            "billing-address": {
+                "name": "Timing",
+                "street-name": "S",
+                "city": "Zurich",
+                "postal-code": "8001",
+                "country": "CH",
+            },
+        }
+    )
     info = {"exoscale.partner.partner_org_info": {"id": org["id"]}}
     uri = {"ansible.builtin.uri": {"url": sim.admin_url + "/config"}}
     loop = {"loop": "{{ range(%d) | list }}" % count}
     # The first task of each module pays one-time costs (collection loading, AnsiballZ build): warm up.
-    tasks = [dict(info, name="warm-up info"), dict(uri, name="warm-up uri"),
-             dict(info, name="partner_org_info", **loop), dict(uri, name="uri", **loop)]
+    tasks = [
+        dict(info, name="warm-up info"),
+        dict(uri, name="warm-up uri"),
+        dict(info, name="partner_org_info", **loop),
+        dict(uri, name="uri", **loop),
+    ]
     timings, _wall = runner.play([local_play(tasks)])
     info, uri = timings["partner_org_info"] / count, timings["uri"] / count
     return {"count": count, "partner_org_info_s": info, "uri_s": uri, "ratio": info / uri}
@@ -155,16 +200,22 @@ def converge(runner, count, forks, latency):
     results = {}
     sim.admin.config(latency=latency)
     for pattern, plays, play_inventory, play_forks, extra in (
-            ("serial loop", [loop_play], "localhost,", 1, {"customers": customers}),
-            ("host per org, forks=%d" % forks, [host_play], inventory, forks, None)):
+        ("serial loop", [loop_play], "localhost,", 1, {"customers": customers}),
+        ("host per org, forks=%d" % forks, [host_play], inventory, forks, None),
+    ):
         sim.admin.reset()
         sim.admin.config(latency=latency)
         for run in ("create", "no-op"):
             sim.admin.clear_requests()
             _timings, wall = runner.play(plays, inventory=play_inventory, forks=play_forks, extra_vars=extra)
             requests = sim.admin.requests()
-            results[(pattern, run)] = {"pattern": pattern, "run": run, "seconds": wall, "requests": len(requests),
-                                       "gets": sum(1 for r in requests if r["method"] == "GET")}
+            results[(pattern, run)] = {
+                "pattern": pattern,
+                "run": run,
+                "seconds": wall,
+                "requests": len(requests),
+                "gets": sum(1 for r in requests if r["method"] == "GET"),
+            }
     sim.admin.config(latency=0)
     rows = list(results.values())
     for run in ("create", "no-op"):
@@ -176,7 +227,9 @@ def converge(runner, count, forks, latency):
 
 def load_client():
     """The collection's own API client module (it needs only requests)."""
-    spec = importlib.util.spec_from_file_location("partner_client", os.path.join(ROOT, "plugins", "module_utils", "_client.py"))
+    spec = importlib.util.spec_from_file_location(
+        "partner_client", os.path.join(ROOT, "plugins", "module_utils", "_client.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -198,9 +251,19 @@ def throughput(sim, sizes, seconds, threads):
     seeded = 0
     for size in sizes:
         for number in range(seeded, size):
-            sim.admin.seed_org(**{"display-name": "Org %d" % number, "client-id": "tp-%06d" % number,
-                                  "billing-address": {"name": "Org %d" % number, "street-name": "S", "city": "Zurich",
-                                                      "postal-code": "8001", "country": "CH"}})
+            sim.admin.seed_org(
+                **{
+                    "display-name": "Org %d" % number,
+                    "client-id": "tp-%06d" % number,
+                    "billing-address": {
+                        "name": "Org %d" % number,
+                        "street-name": "S",
+                        "city": "Zurich",
+                        "postal-code": "8001",
+                        "country": "CH",
+                    },
+                }
+            )
         seeded = size
         warm_up = _client.Client(KEY, SECRET, url=sim.url, retries=0, timeout=600)
         warm_up.list_distributor_organizations()  # the first answer validates each new org once
@@ -224,12 +287,19 @@ def throughput(sim, sizes, seconds, threads):
             for thread in pool:
                 thread.join()
             elapsed = time.monotonic() - started
-            rows.append({"orgs": size, "clients": workers, "requests_per_s": sum(done) / elapsed,
-                         "peak_rss_mib": peak_memory_kib(sim.process.pid) / 1024.0})
+            rows.append(
+                {
+                    "orgs": size,
+                    "clients": workers,
+                    "requests_per_s": sum(done) / elapsed,
+                    "peak_rss_mib": peak_memory_kib(sim.process.pid) / 1024.0,
+                }
+            )
     return rows
 
 
 # ------------------------------------------------------------------------------------------ output
+
 
 def table(title, rows, columns):
     print("\n" + title)
@@ -249,14 +319,20 @@ def fmt(value):
 
 def machine():
     import ansible
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
-    return {"nproc": os.cpu_count(), "memory_gib": round(memory, 1), "python": platform.python_version(),
-            "ansible_core": ansible.__version__ if hasattr(ansible, "__version__") else _ansible_version(),
-            "platform": platform.platform()}
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "ansible_core": ansible.__version__ if hasattr(ansible, "__version__") else _ansible_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _ansible_version():
     from ansible.release import __version__
+
     return __version__
 
 
@@ -264,8 +340,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orgs", type=int, default=200, help="organizations to converge (default 200)")
     parser.add_argument("--forks", type=int, default=10, help="forks of the host-per-org pattern (default 10)")
-    parser.add_argument("--latency", type=float, default=0.15, help="simulated API latency in seconds for the "
-                        "convergence comparison (default 0.15); the other sections run without latency")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.15,
+        help="simulated API latency in seconds for the "
+        "convergence comparison (default 0.15); the other sections run without latency",
+    )
     parser.add_argument("--task-count", type=int, default=30, help="tasks of each kind in the info vs uri timing")
     parser.add_argument("--throughput-sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--throughput-seconds", type=float, default=5.0)
@@ -277,28 +358,52 @@ def main(argv=None):
         args.orgs, args.task_count, args.throughput_sizes, args.throughput_seconds = 20, 10, [100, 1000], 1.0
     sections = args.only or ["requests", "timing", "converge", "throughput"]
     results = {"machine": machine(), "args": vars(args)}
-    print("machine: %(nproc)s CPUs, %(memory_gib)s GiB, Python %(python)s, ansible-core %(ansible_core)s" % results["machine"])
+    print(
+        "machine: %(nproc)s CPUs, %(memory_gib)s GiB, Python %(python)s, ansible-core %(ansible_core)s"
+        % results["machine"]
+    )
     simulator = SimulatorProcess(key=KEY, secret=SECRET)
     with tempfile.TemporaryDirectory(prefix="partner-bench-") as workdir, simulator as sim:
         runner = Runner(sim, workdir)
         if "requests" in sections:
             results["requests"] = request_counts(runner)
-            table("API requests per partner_org task (latency 0)", results["requests"],
-                  [("task", "task"), ("requests", "requests"), ("detail", "detail")])
+            table(
+                "API requests per partner_org task (latency 0)",
+                results["requests"],
+                [("task", "task"), ("requests", "requests"), ("detail", "detail")],
+            )
         if "timing" in sections:
             results["timing"] = info_vs_uri(runner, args.task_count)
-            table("Seconds per task, %d of each in one play (latency 0)" % args.task_count, [results["timing"]],
-                  [("partner_org_info", "partner_org_info_s"), ("uri", "uri_s"), ("ratio", "ratio")])
+            table(
+                "Seconds per task, %d of each in one play (latency 0)" % args.task_count,
+                [results["timing"]],
+                [("partner_org_info", "partner_org_info_s"), ("uri", "uri_s"), ("ratio", "ratio")],
+            )
         if "converge" in sections:
             results["converge"] = converge(runner, args.orgs, args.forks, args.latency)
-            table("Converging %d orgs, API latency %g s (speedup = serial / host per org)" % (args.orgs, args.latency),
-                  results["converge"], [("pattern", "pattern"), ("run", "run"), ("seconds", "seconds"),
-                                        ("requests", "requests"), ("GETs", "gets")])
+            table(
+                "Converging %d orgs, API latency %g s (speedup = serial / host per org)" % (args.orgs, args.latency),
+                results["converge"],
+                [
+                    ("pattern", "pattern"),
+                    ("run", "run"),
+                    ("seconds", "seconds"),
+                    ("requests", "requests"),
+                    ("GETs", "gets"),
+                ],
+            )
         if "throughput" in sections:
             results["throughput"] = throughput(sim, args.throughput_sizes, args.throughput_seconds, (1, 4))
-            table("Simulator: signed GET list, requests/s (latency 0)", results["throughput"],
-                  [("orgs", "orgs"), ("clients", "clients"), ("requests/s", "requests_per_s"),
-                   ("peak RSS MiB", "peak_rss_mib")])
+            table(
+                "Simulator: signed GET list, requests/s (latency 0)",
+                results["throughput"],
+                [
+                    ("orgs", "orgs"),
+                    ("clients", "clients"),
+                    ("requests/s", "requests_per_s"),
+                    ("peak RSS MiB", "peak_rss_mib"),
+                ],
+            )
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2, default=str)

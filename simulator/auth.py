@@ -49,8 +49,10 @@ def signed_query_values(pragmas, query_pairs):
     signed = [name for name in pragmas.get("signed-query-args", "").split(";") if name]
     present = sorted({pair[0] for pair in query_pairs})
     if sorted(set(signed)) != present:
-        raise AuthError("signature does not cover the query string: signed-query-args=%s but the query has %s"
-                        % (";".join(signed) or "(none)", ";".join(present) or "(none)"))
+        raise AuthError(
+            "signature does not cover the query string: signed-query-args=%s but the query has %s"
+            % (";".join(signed) or "(none)", ";".join(present) or "(none)")
+        )
     values = []
     for name in signed:
         matching = [value for key, value in query_pairs if key == name]
@@ -60,13 +62,15 @@ def signed_query_values(pragmas, query_pairs):
 
 
 def expected_signature(secret, method, raw_path, body, query_values, expires):
-    message = b"\n".join([
-        ("%s %s" % (method, raw_path)).encode("utf-8"),
-        body or b"",
-        query_values.encode("utf-8"),
-        b"",
-        str(expires).encode("utf-8"),
-    ])
+    message = b"\n".join(
+        [
+            ("%s %s" % (method, raw_path)).encode("utf-8"),
+            body or b"",
+            query_values.encode("utf-8"),
+            b"",
+            str(expires).encode("utf-8"),
+        ]
+    )
     digest = hmac.new(secret.encode("utf-8"), msg=message, digestmod=hashlib.sha256).digest()
     return base64.standard_b64encode(digest).decode("ascii")
 
@@ -80,10 +84,16 @@ def verify(header, method, raw_path, body, query_pairs, credentials, now=None):
     secret = credentials.get(pragmas["credential"])
     if secret is None:
         raise AuthError("unknown API key: check the credential in the Authorization header")
-    expected = expected_signature(secret, method, raw_path, body, signed_query_values(pragmas, query_pairs), pragmas["expires"])
+    expected = expected_signature(
+        secret, method, raw_path, body, signed_query_values(pragmas, query_pairs), pragmas["expires"]
+    )
     if not hmac.compare_digest(expected.encode("ascii"), pragmas["signature"].encode("utf-8", "replace")):
-        raise AuthError("invalid request signature: check the API secret and sign the exact method, path, body and query")
+        raise AuthError(
+            "invalid request signature: check the API secret and sign the exact method, path, body and query"
+        )
     now = time.time() if now is None else now
     if int(pragmas["expires"]) < now:
-        raise AuthError("request expired at %s (server time %d): check the client's clock" % (pragmas["expires"], int(now)))
+        raise AuthError(
+            "request expired at %s (server time %d): check the client's clock" % (pragmas["expires"], int(now))
+        )
     return pragmas["credential"]

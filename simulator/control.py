@@ -3,10 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Start, drive and stop the simulator from Python (pytest suites, benchmarks, the demo). Standard library only.
 
-    with SimulatorProcess(key="K", secret="S") as sim:
-        sim.url                     # http://127.0.0.1:PORT/v1.alpha
-        sim.admin.seed_org(**{"display-name": "Acme", "billing-address": {...}})
-        sim.admin.add_fault(operation="create-distributor-organization", action="process_then_fail")
+with SimulatorProcess(key="K", secret="S") as sim:
+    sim.url                     # http://127.0.0.1:PORT/v1.alpha
+    sim.admin.seed_org(**{"display-name": "Acme", "billing-address": {...}})
+    sim.admin.add_fault(operation="create-distributor-organization", action="process_then_fail")
 """
 
 from __future__ import annotations
@@ -50,12 +50,17 @@ class Admin:
 
     def call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            raise SimulatorError("admin %s %s failed with HTTP %d: %s" % (method, path, error.code, error.read().decode("utf-8", "replace")))
+            raise SimulatorError(
+                "admin %s %s failed with HTTP %d: %s"
+                % (method, path, error.code, error.read().decode("utf-8", "replace"))
+            )
 
     def requests(self):
         return self.call("GET", "/requests")["requests"]
@@ -98,13 +103,39 @@ class SimulatorProcess:
     On a clean exit it raises SimulatorError if the simulator produced any response that broke the spec.
     """
 
-    def __init__(self, key="K", secret="S", latency=0, state=None, create_status="active", python=sys.executable,
-                 host="127.0.0.1", extra_args=(), startup_timeout=30, check_errors=True):
+    def __init__(
+        self,
+        key="K",
+        secret="S",
+        latency=0,
+        state=None,
+        create_status="active",
+        python=sys.executable,
+        host="127.0.0.1",
+        extra_args=(),
+        startup_timeout=30,
+        check_errors=True,
+    ):
         self.key = key
         self.secret = secret
         self.host = host
-        self.command = [python, "-m", "simulator", "--port", "0", "--host", host, "--key", key, "--secret", secret,
-                        "--latency", str(latency), "--create-status", create_status]
+        self.command = [
+            python,
+            "-m",
+            "simulator",
+            "--port",
+            "0",
+            "--host",
+            host,
+            "--key",
+            key,
+            "--secret",
+            secret,
+            "--latency",
+            str(latency),
+            "--create-status",
+            create_status,
+        ]
         if state:
             self.command += ["--state", str(state)]
         self.command += list(extra_args)
@@ -130,12 +161,13 @@ class SimulatorProcess:
     def start(self):
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            self.command, cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=self._stderr, text=True)
+            self.command, cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=self._stderr, text=True
+        )
         line = self._first_line()
         if not line.startswith(LISTENING_PREFIX):
             self.stop()
             raise SimulatorError("simulator did not start (%r): %s" % (line, self.stderr()))
-        self.url = line[len(LISTENING_PREFIX):].strip()
+        self.url = line[len(LISTENING_PREFIX) :].strip()
         self.admin = Admin(self.admin_url)
         return self
 
@@ -177,4 +209,6 @@ class SimulatorProcess:
             self._stderr.close()
             self._stderr = None
         if errors:
-            raise SimulatorError("the simulator produced %d answer(s) that break the official spec: %s" % (len(errors), errors))
+            raise SimulatorError(
+                "the simulator produced %d answer(s) that break the official spec: %s" % (len(errors), errors)
+            )

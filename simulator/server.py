@@ -30,8 +30,10 @@ FAULT_ACTIONS = ("status", "delay", "drop", "reset", "malformed", "html", "empty
 FAULT_KEYS = ("operation", "count", "action", "status", "retry_after", "delay")
 SEED_KEYS = ("display-name", "billing-address", "client-id", "owner-email", "status", "id")
 MALFORMED_BODY = b'{"organizations": [{"id": "'
-HTML_BODY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
-             b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+HTML_BODY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+    b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 class ApiError(Exception):
@@ -59,8 +61,16 @@ def _canonical_uuid(value, field):
 class Simulator:
     """Server state plus everything the handler needs; no socket I/O here, so it is testable in-process."""
 
-    def __init__(self, credentials, store=None, latency=0.0, create_status="active", log_size=LOG_SIZE, spec=None,
-                 clock_offset=0.0):
+    def __init__(
+        self,
+        credentials,
+        store=None,
+        latency=0.0,
+        create_status="active",
+        log_size=LOG_SIZE,
+        spec=None,
+        clock_offset=0.0,
+    ):
         self.spec = spec or Spec()
         self.clock_offset = float(clock_offset)  # seconds the server clock is ahead of the real one
         self.credentials = dict(credentials)
@@ -73,13 +83,28 @@ class Simulator:
         self.errors = collections.deque(maxlen=ERRORS_KEPT)
         self.operations = {
             "list-distributor-organizations": lambda org_id, query, body: (200, self.store.list_organizations()),
-            "create-distributor-organization": lambda org_id, query, body: (200, self.store.create_organization(body, self.config["create_status"])),
+            "create-distributor-organization": lambda org_id, query, body: (
+                200,
+                self.store.create_organization(body, self.config["create_status"]),
+            ),
             "get-distributor-organization": lambda org_id, query, body: (200, self.store.get_organization(org_id)),
-            "activate-distributor-organization": lambda org_id, query, body: (200, self.store.change_status(org_id, "activate")),
-            "suspend-distributor-organization": lambda org_id, query, body: (200, self.store.change_status(org_id, "suspend")),
+            "activate-distributor-organization": lambda org_id, query, body: (
+                200,
+                self.store.change_status(org_id, "activate"),
+            ),
+            "suspend-distributor-organization": lambda org_id, query, body: (
+                200,
+                self.store.change_status(org_id, "suspend"),
+            ),
             "terminate-distributor-organization": lambda org_id, query, body: (200, self.store.terminate(org_id)),
-            "schedule-purge-distributor-organization": lambda org_id, query, body: (202, self.store.schedule_purge(org_id)),
-            "list-distributor-organization-usage": lambda org_id, query, body: (200, self.store.usage(org_id, query.get("period"))),
+            "schedule-purge-distributor-organization": lambda org_id, query, body: (
+                202,
+                self.store.schedule_purge(org_id),
+            ),
+            "list-distributor-organization-usage": lambda org_id, query, body: (
+                200,
+                self.store.usage(org_id, query.get("period")),
+            ),
             "metering-transaction": lambda org_id, query, body: (204, self.store.meter(body)),
         }
         missing = self.spec.operation_ids.symmetric_difference(self.operations)
@@ -91,8 +116,15 @@ class Simulator:
     def answer(self, route, path_params, path, raw_path, query_pairs, headers, body):
         """Authenticate, validate, perform; return (status, body bytes). Never raises for a client mistake."""
         try:
-            auth.verify(headers.get("Authorization"), route.method, raw_path, body, query_pairs, self.credentials,
-                        now=time.time() + self.clock_offset)
+            auth.verify(
+                headers.get("Authorization"),
+                route.method,
+                raw_path,
+                body,
+                query_pairs,
+                self.credentials,
+                now=time.time() + self.clock_offset,
+            )
             problem = self.spec.request_errors(route, path, query_pairs, body, headers.get("Content-Type"))
             if problem:
                 raise ApiError(400, "invalid request: %s" % problem)
@@ -113,7 +145,9 @@ class Simulator:
         problem = self.spec.response_errors(route, path, status, data, "application/json")
         if problem:
             self.errors.append({"operation": route.operation_id, "status": status, "problem": problem})
-            return 500, json_bytes({"message": "simulator bug: the %s answer breaks the official spec: %s" % (route.operation_id, problem)})
+            return 500, json_bytes(
+                {"message": "simulator bug: the %s answer breaks the official spec: %s" % (route.operation_id, problem)}
+            )
         return status, data
 
     def take_fault(self, operation_id):
@@ -147,12 +181,18 @@ class Simulator:
         if fault["action"] not in FAULT_ACTIONS:
             raise ApiError(400, "action: %r is not one of %s" % (fault["action"], ", ".join(FAULT_ACTIONS)))
         if fault["operation"] is not None and fault["operation"] not in self.spec.operation_ids:
-            raise ApiError(400, "operation: %r is not an operation id of the spec (or null for any)" % fault["operation"])
+            raise ApiError(
+                400, "operation: %r is not an operation id of the spec (or null for any)" % fault["operation"]
+            )
         if not isinstance(fault["count"], int) or isinstance(fault["count"], bool) or fault["count"] < 1:
             raise ApiError(400, "count: must be an integer >= 1")
         if not isinstance(fault["status"], int) or not 400 <= fault["status"] <= 599:
             raise ApiError(400, "status: must be an HTTP error status between 400 and 599")
-        if fault["retry_after"] is not None and not _is_number(fault["retry_after"]) and not isinstance(fault["retry_after"], str):
+        if (
+            fault["retry_after"] is not None
+            and not _is_number(fault["retry_after"])
+            and not isinstance(fault["retry_after"], str)
+        ):
             raise ApiError(400, "retry_after: must be a number of seconds, an HTTP date string or null")
         if not _is_number(fault["delay"]):
             raise ApiError(400, "delay: must be a number of seconds >= 0")
@@ -191,12 +231,16 @@ class Simulator:
     def seed_organization(self, spec):
         unknown = sorted(set(spec) - set(SEED_KEYS))
         if unknown:
-            raise ApiError(400, "unknown organization keys: %s (allowed: %s)" % (", ".join(unknown), ", ".join(SEED_KEYS)))
+            raise ApiError(
+                400, "unknown organization keys: %s (allowed: %s)" % (", ".join(unknown), ", ".join(SEED_KEYS))
+            )
         status = spec.get("status", self.config["create_status"])
         if status not in STATUSES:
             raise ApiError(400, "status: %r is not one of %s" % (status, ", ".join(STATUSES)))
         org_id = _canonical_uuid(spec["id"], "id") if spec.get("id") else None
-        body = {key: spec[key] for key in ("display-name", "billing-address", "client-id", "owner-email") if key in spec}
+        body = {
+            key: spec[key] for key in ("display-name", "billing-address", "client-id", "owner-email") if key in spec
+        }
         body.setdefault("owner-email", "owner@example.com")
         route = self.spec.route_for("create-distributor-organization")
         problem = self.spec.request_errors(route, route.template, [], json_bytes(body), "application/json")
@@ -214,7 +258,10 @@ class Simulator:
     def update_config(self, changes):
         unknown = sorted(set(changes) - set(self.initial_config))
         if unknown:
-            raise ApiError(400, "unknown config keys: %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(self.initial_config))))
+            raise ApiError(
+                400,
+                "unknown config keys: %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(self.initial_config))),
+            )
         if "create_status" in changes and changes["create_status"] not in CREATE_STATUSES:
             raise ApiError(400, "create_status: must be one of %s" % ", ".join(CREATE_STATUSES))
         if "latency" in changes and not _is_number(changes["latency"]):
@@ -277,11 +324,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(error.status, json_bytes({"message": error.message}))
             return
         if raw_path == ADMIN_PREFIX or raw_path.startswith(ADMIN_PREFIX + "/"):
-            self._admin(raw_path[len(ADMIN_PREFIX):], body)
+            self._admin(raw_path[len(ADMIN_PREFIX) :], body)
         elif is_api:
             self._api(raw_path, split.query, query_pairs, body)
         else:
-            self._send(404, json_bytes({"message": "no such endpoint: %s (the API lives under %s)" % (raw_path, BASE_PATH)}))
+            self._send(
+                404, json_bytes({"message": "no such endpoint: %s (the API lives under %s)" % (raw_path, BASE_PATH)})
+            )
 
     def _read_body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -298,12 +347,21 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _log(self, raw_path, query, operation_id, status, fault):
         # Never the headers: the Authorization header must not end up in a log.
-        self.simulator.record({"method": self.command, "path": raw_path, "query": query, "operation": operation_id,
-                               "status": status, "fault": fault, "time": time.time()})
+        self.simulator.record(
+            {
+                "method": self.command,
+                "path": raw_path,
+                "query": query,
+                "operation": operation_id,
+                "status": status,
+                "fault": fault,
+                "time": time.time(),
+            }
+        )
 
     def _api(self, raw_path, query, query_pairs, body):
         simulator = self.simulator
-        path = urllib.parse.unquote(raw_path[len(BASE_PATH):])
+        path = urllib.parse.unquote(raw_path[len(BASE_PATH) :])
         try:
             route, path_params = simulator.spec.route(self.command, path)
         except NoRoute as error:
@@ -314,7 +372,13 @@ class RequestHandler(BaseHTTPRequestHandler):
         fault = simulator.take_fault(route.operation_id)
         action = fault["action"] if fault else None
         if action in ("status", "drop", "reset", "malformed", "html", "empty"):
-            self._log(raw_path, query, route.operation_id, None if action in ("drop", "reset") else self._fault_status(fault), action)
+            self._log(
+                raw_path,
+                query,
+                route.operation_id,
+                None if action in ("drop", "reset") else self._fault_status(fault),
+                action,
+            )
             self._send_fault(fault)
             return
         if action == "delay":
@@ -344,7 +408,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send_partial_then_reset()
         elif action == "status":
             headers = {} if fault["retry_after"] is None else {"Retry-After": str(fault["retry_after"])}
-            self._send(fault["status"], json_bytes({"message": "simulated HTTP %d fault" % fault["status"]}), headers=headers)
+            self._send(
+                fault["status"], json_bytes({"message": "simulated HTTP %d fault" % fault["status"]}), headers=headers
+            )
         elif action == "html":
             self._send(502, HTML_BODY, content_type="text/html")
         else:

@@ -79,7 +79,11 @@ class Spec:
                 return route, match.groupdict()
             allowed.append(route.method)
         if allowed:
-            raise NoRoute(405, "method %s is not allowed on %s%s (allowed: %s)" % (method, BASE_PATH, path, ", ".join(sorted(allowed))))
+            raise NoRoute(
+                405,
+                "method %s is not allowed on %s%s (allowed: %s)"
+                % (method, BASE_PATH, path, ", ".join(sorted(allowed))),
+            )
         raise NoRoute(404, "no such endpoint: %s%s" % (BASE_PATH, path))
 
     def request_errors(self, route, path, query_pairs, body, content_type):
@@ -94,7 +98,11 @@ class Spec:
         """Return why a success response breaks the spec, or None. Error answers (4xx/5xx) are not in the spec."""
         declared = route.operation.get("responses", {})
         if str(status) not in declared:
-            return "status %d is not declared for %s (declared: %s)" % (status, route.operation_id, ", ".join(sorted(declared)))
+            return "status %d is not declared for %s (declared: %s)" % (
+                status,
+                route.operation_id,
+                ", ".join(sorted(declared)),
+            )
         if status == 204:
             # HTTP forbids a body on 204; the spec still lists an ok-map content for it, the real API sends none.
             return None if not body else "a 204 answer must not carry a body"
@@ -130,8 +138,9 @@ class Spec:
             key = json.dumps(organization, sort_keys=True)
             if key in self._valid_organizations:
                 continue
-            problem = self._unmarshal_errors(get_route, "/distributor/organization/%s" % organization.get("id"),
-                                             status, key.encode(), content_type)
+            problem = self._unmarshal_errors(
+                get_route, "/distributor/organization/%s" % organization.get("id"), status, key.encode(), content_type
+            )
             if problem:
                 problem = "organizations[%d]: %s" % (index, problem)
             elif len(self._valid_organizations) < MAX_REMEMBERED_ORGANIZATIONS:
@@ -155,7 +164,9 @@ class _SpecRequest:
         self.path = BASE_PATH + path
         self.full_url_pattern = SPEC_HOST + BASE_PATH + path
         self.method = method.lower()
-        self.parameters = RequestParameters(query=ImmutableMultiDict(query_pairs), header=Headers(), cookie=ImmutableMultiDict())
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(query_pairs), header=Headers(), cookie=ImmutableMultiDict()
+        )
         self.body = body or None
         self.content_type = content_type or ""
 
@@ -254,11 +265,17 @@ def _metering_problems(batch):
         problems.append("usage: at least one entry is required")
     for index, entry in enumerate(batch.get("usage") or []):
         where = "usage[%d]" % index
-        problems.extend("%s.%s: required field is missing" % (where, key) for key in ("product", "variable", "quantity") if key not in entry)
+        problems.extend(
+            "%s.%s: required field is missing" % (where, key)
+            for key in ("product", "variable", "quantity")
+            if key not in entry
+        )
         for key in ("product", "variable"):
             if key in entry and not str(entry[key]).strip():
                 problems.append("%s.%s: must not be empty" % (where, key))
         quantity = entry.get("quantity")
         if isinstance(quantity, decimal.Decimal) and -quantity.as_tuple().exponent > MAX_QUANTITY_DECIMALS:
-            problems.append("%s.quantity: %s has more than %d decimal places" % (where, quantity, MAX_QUANTITY_DECIMALS))
+            problems.append(
+                "%s.quantity: %s has more than %d decimal places" % (where, quantity, MAX_QUANTITY_DECIMALS)
+            )
     return problems

@@ -56,7 +56,11 @@ def json_number(value):
 
 def organization_output(org):
     """Only the fields of the spec's organization-output (no display-name, no owner-email)."""
-    output = {"id": org["id"], "status": org["status"], "billing-address": dict(org["billing-address"], name=org["display-name"])}
+    output = {
+        "id": org["id"],
+        "status": org["status"],
+        "billing-address": dict(org["billing-address"], name=org["display-name"]),
+    }
     if org.get("client-id") is not None:
         output["client-id"] = org["client-id"]
     return output
@@ -79,7 +83,9 @@ class Store:
         with open(self.path, encoding="utf-8") as handle:
             data = json.load(handle)
         if data.get("version") != STATE_VERSION:
-            raise ValueError("state file %s has version %r, expected %d" % (self.path, data.get("version"), STATE_VERSION))
+            raise ValueError(
+                "state file %s has version %r, expected %d" % (self.path, data.get("version"), STATE_VERSION)
+            )
         self.organizations = {org["id"]: org for org in data["organizations"]}
         self.ledger = data["ledger"]
 
@@ -145,7 +151,10 @@ class Store:
         with self.lock:
             org = self._get(org_id)
             if org["status"] == "terminated":
-                raise Conflict("organization %s is terminated and cannot be %s" % (org_id, "activated" if action == "activate" else "suspended"))
+                raise Conflict(
+                    "organization %s is terminated and cannot be %s"
+                    % (org_id, "activated" if action == "activate" else "suspended")
+                )
             org["status"] = TARGET_STATUS[action]
             self._save()
             return organization_output(org)
@@ -163,8 +172,10 @@ class Store:
         with self.lock:
             org = self._get(org_id)
             if org["status"] != "terminated":
-                raise Conflict("organization %s is %s: only a terminated organization can be scheduled for purge, terminate it first"
-                               % (org_id, org["status"]))
+                raise Conflict(
+                    "organization %s is %s: only a terminated organization can be scheduled for purge, terminate it first"
+                    % (org_id, org["status"])
+                )
             org["purge-scheduled"] = True
             self._save()
             return {"message": "Organization %s has been scheduled to be purged." % org_id}
@@ -178,21 +189,27 @@ class Store:
             if org["status"] == "terminated":
                 raise Conflict("organization %s is terminated: metering is refused" % org["id"])
             now = utc_now()
-            self.ledger.append({
-                "organization": org["id"],
-                "usage": [{"product": entry["product"], "variable": entry["variable"], "quantity": str(entry["quantity"])}
-                          for entry in batch["usage"]],
-                "received": now.isoformat(),
-                "period": current_period(now),
-            })
+            self.ledger.append(
+                {
+                    "organization": org["id"],
+                    "usage": [
+                        {"product": entry["product"], "variable": entry["variable"], "quantity": str(entry["quantity"])}
+                        for entry in batch["usage"]
+                    ],
+                    "received": now.isoformat(),
+                    "period": current_period(now),
+                }
+            )
             self._save()
 
     def batches(self):
         with self.lock:
-            return {"batches": [
-                dict(entry, usage=[dict(item, quantity=json_number(item["quantity"])) for item in entry["usage"]])
-                for entry in self.ledger
-            ]}
+            return {
+                "batches": [
+                    dict(entry, usage=[dict(item, quantity=json_number(item["quantity"])) for item in entry["usage"]])
+                    for entry in self.ledger
+                ]
+            }
 
     def usage(self, org_id, period=None):
         with self.lock:

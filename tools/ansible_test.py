@@ -32,8 +32,8 @@ Machine quirks it handles (see README "Testing"):
 
 from __future__ import annotations
 
-import hashlib
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -103,12 +103,15 @@ def log(message: str) -> None:
 
 # ---------------------------------------------------------------- collection layout
 
+
 def source_files() -> list[str]:
     """Repository files to test: git-tracked plus untracked files that .gitignore does not exclude."""
     if os.path.isdir(os.path.join(ROOT, ".git")) and shutil.which("git"):
         output = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT, check=True, capture_output=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         ).stdout.decode()
         names = [name for name in output.split("\0") if name]
         return sorted(name for name in names if os.path.isfile(os.path.join(ROOT, name)))
@@ -120,8 +123,13 @@ def walk_without_git() -> list[str]:
     names = []
     for directory, subdirs, files in os.walk(ROOT):
         relative_dir = os.path.relpath(directory, ROOT)
-        subdirs[:] = [d for d in subdirs if d not in skip_dirs and not d.startswith(".venv")
-                      and os.path.normpath(os.path.join(relative_dir, d)) != os.path.join("tests", "output")]
+        subdirs[:] = [
+            d
+            for d in subdirs
+            if d not in skip_dirs
+            and not d.startswith(".venv")
+            and os.path.normpath(os.path.join(relative_dir, d)) != os.path.join("tests", "output")
+        ]
         names += [os.path.normpath(os.path.join(relative_dir, f)) for f in files if not f.endswith(".pyc")]
     return sorted(names)
 
@@ -161,9 +169,12 @@ def remove_stale(wanted: set[str]) -> None:
 
 # ---------------------------------------------------------------- interpreters
 
+
 def runs(python: str) -> bool:
     try:
-        return subprocess.run([python, "-c", "import sys"], capture_output=True, timeout=30, check=False).returncode == 0
+        return (
+            subprocess.run([python, "-c", "import sys"], capture_output=True, timeout=30, check=False).returncode == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -220,6 +231,7 @@ def prepare_pythons(versions: tuple[str, ...]) -> tuple[list[str], list[str], di
 
 # ---------------------------------------------------------------- pip bootstrap for --venv
 
+
 def ensure_get_pip() -> None:
     mode = os.environ.get("PARTNER_GET_PIP_SHIM", "auto")
     if mode == "never" or os.path.exists(GET_PIP_CACHE):
@@ -229,8 +241,22 @@ def ensure_get_pip() -> None:
     cache = os.path.dirname(GET_PIP_CACHE)
     os.makedirs(cache, exist_ok=True)
     log(f"providing {GET_PIP_CACHE} (installs pip {ANSIBLE_TEST_PIP} from its wheel; {GET_PIP_URL} not used)")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                    "--dest", cache, f"pip=={ANSIBLE_TEST_PIP}"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--dest",
+            cache,
+            f"pip=={ANSIBLE_TEST_PIP}",
+        ],
+        check=True,
+    )
     wheel = f"pip-{ANSIBLE_TEST_PIP}-py3-none-any.whl"
     if not os.path.exists(os.path.join(cache, wheel)):
         raise SystemExit(f"ansible_test.py: pip download did not produce {wheel} in {cache}")
@@ -249,18 +275,25 @@ def url_reachable(url: str) -> bool:
 
 # ---------------------------------------------------------------- commands
 
+
 def sanity_command(found: list[str], missing: list[str]) -> list[str]:
     if os.environ.get("PARTNER_SANITY_LOCAL") == "1":
-        log(f"sanity: --local on Python {CONTROLLER_PYTHON} only (PARTNER_SANITY_LOCAL=1); ansible-test installs "
-            "its sanity requirements into this venv, and compile/import skip the other module Pythons")
+        log(
+            f"sanity: --local on Python {CONTROLLER_PYTHON} only (PARTNER_SANITY_LOCAL=1); ansible-test installs "
+            "its sanity requirements into this venv, and compile/import skip the other module Pythons"
+        )
         return ["sanity", "--local", "--python", CONTROLLER_PYTHON, "--requirements"]
     ensure_get_pip()
     if found == [CONTROLLER_PYTHON]:
-        log(f"sanity: only Python {CONTROLLER_PYTHON} found among {' '.join(SANITY_PYTHONS)}: "
-            f"--venv --python {CONTROLLER_PYTHON}; compile/import are NOT checked on the other module Pythons")
+        log(
+            f"sanity: only Python {CONTROLLER_PYTHON} found among {' '.join(SANITY_PYTHONS)}: "
+            f"--venv --python {CONTROLLER_PYTHON}; compile/import are NOT checked on the other module Pythons"
+        )
         return ["sanity", "--venv", "--python", CONTROLLER_PYTHON]
-    log(f"sanity: --venv, module Pythons {' '.join(found)}"
-        + (f" (not found here, skipped: {' '.join(missing)})" if missing else ""))
+    log(
+        f"sanity: --venv, module Pythons {' '.join(found)}"
+        + (f" (not found here, skipped: {' '.join(missing)})" if missing else "")
+    )
     return ["sanity", "--venv"]
 
 
@@ -271,8 +304,11 @@ def units_command() -> list[str]:
 
 def integration_command() -> list[str] | None:
     targets = os.path.join(COLLECTION_COPY, "tests", "integration", "targets")
-    runnable = [t for t in sorted(os.listdir(targets)) if not is_hidden_target(os.path.join(targets, t))] \
-        if os.path.isdir(targets) else []
+    runnable = (
+        [t for t in sorted(os.listdir(targets)) if not is_hidden_target(os.path.join(targets, t))]
+        if os.path.isdir(targets)
+        else []
+    )
     if not runnable:
         return None
     log(f"integration targets: {' '.join(runnable)}")
@@ -285,8 +321,9 @@ def stop_leftover_simulators() -> list[int]:
     Finds setup_simulator's supervisors (started from the copy's tests/output) and any
     `python -m simulator` whose interpreter or working directory lies in the copy (unit tests).
     """
-    ctl = os.path.join(COLLECTION_COPY, "tests", "integration", "targets", "setup_simulator", "files",
-                       "simulator_ctl.py")
+    ctl = os.path.join(
+        COLLECTION_COPY, "tests", "integration", "targets", "setup_simulator", "files", "simulator_ctl.py"
+    )
     leftovers = []
     for pid in (int(entry) for entry in (os.listdir("/proc") if os.path.isdir("/proc") else []) if entry.isdigit()):
         args, cwd = process_args(pid)
@@ -362,11 +399,13 @@ def main(argv: list[str]) -> int:
     returncode = subprocess.run(full, cwd=copy, env=env, check=False).returncode
     leftovers = stop_leftover_simulators()
     if leftovers:
-        log(f"ERROR: {command} left {len(leftovers)} simulator process(es) running (stopped now, pids "
+        log(
+            f"ERROR: {command} left {len(leftovers)} simulator process(es) running (stopped now, pids "
             f"{' '.join(map(str, leftovers))}). Unit tests must stop what they start (ansible-test units runs "
             "each test in a forked process, so a module- or session-scoped fixture is never torn down: use "
             "function scope); integration targets must include setup_simulator's tasks_from: stop in an always: "
-            "section")
+            "section"
+        )
         returncode = returncode or 1
     return returncode
 

@@ -42,10 +42,16 @@ PIP_VERSION = "24.2"  # also the pip ansible-test 2.19 bootstraps into its venvs
 PYPI_JSON = "https://pypi.org/pypi/pip/json"
 # line -> (minimum controller Python, requirement files installed with `pip -r`, files they include)
 LINES = {
-    "2.19": ((3, 9), ("tests/requirements-dev.txt", "tests/requirements-awx.txt", "simulator/requirements.txt"),
-             ("requirements.txt", "tests/constraints-dev.txt")),
-    "2.21": ((3, 12), ("tests/requirements-2.21.txt", "simulator/requirements.txt"),
-             ("requirements.txt", "tests/constraints-2.21.txt")),
+    "2.19": (
+        (3, 9),
+        ("tests/requirements-dev.txt", "tests/requirements-awx.txt", "simulator/requirements.txt"),
+        ("requirements.txt", "tests/constraints-dev.txt"),
+    ),
+    "2.21": (
+        (3, 12),
+        ("tests/requirements-2.21.txt", "simulator/requirements.txt"),
+        ("requirements.txt", "tests/constraints-2.21.txt"),
+    ),
 }
 CANDIDATE_PYTHONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9")
 STAMP_NAME = ".bootstrap-stamp"
@@ -88,7 +94,9 @@ def venv_matches_interpreter(venv: str) -> bool:
         return False
     result = subprocess.run(
         [python, "-c", "import sys, pip; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.returncode == 0 and result.stdout.strip() == "%d.%d" % sys.version_info[:2]
 
@@ -177,8 +185,10 @@ def reexec_with_newer_python(line: str, argv: list[str]) -> int | None:
             if interpreter:
                 log(f"ansible-core {line} needs Python {'.'.join(map(str, minimum))}+; using {interpreter}")
                 return subprocess.run([interpreter, os.path.abspath(__file__)] + argv, check=False).returncode
-    log(f"SKIP ansible-core {line}: no Python {'.'.join(map(str, minimum))}+ found (PATH, pyenv); "
-        f"its suites will be skipped")
+    log(
+        f"SKIP ansible-core {line}: no Python {'.'.join(map(str, minimum))}+ found (PATH, pyenv); "
+        f"its suites will be skipped"
+    )
     return 0
 
 

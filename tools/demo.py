@@ -48,8 +48,16 @@ def collection_path(scratch):
 
 
 def run_playbook(env, *extra):
-    command = [ansible_playbook(), "-i", "localhost,", "-c", "local",
-               "-e", "ansible_python_interpreter=%s" % sys.executable, PLAYBOOK] + list(extra)
+    command = [
+        ansible_playbook(),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        "ansible_python_interpreter=%s" % sys.executable,
+        PLAYBOOK,
+    ] + list(extra)
     print("$ ansible-playbook examples/provision_customers.yml %s" % shlex.join(extra), flush=True)
     if subprocess.call(command, env=env, cwd=REPOSITORY_ROOT) != 0:
         sys.exit("The playbook failed; see its output above.")
@@ -83,8 +91,7 @@ def main():
             sim.admin.clear_requests()
             run_playbook(env, "--tags", "provision")
             requests = sim.admin.requests()
-            print("API requests during the rerun: %d, of which changes: %d"
-                  % (len(requests), len(mutating(requests))))
+            print("API requests during the rerun: %d, of which changes: %d" % (len(requests), len(mutating(requests))))
             if mutating(requests):
                 sys.exit("The rerun changed something: %s" % mutating(requests))
 

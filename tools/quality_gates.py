@@ -43,17 +43,53 @@ BIN = os.path.dirname(sys.executable)
 DOCS_DIR = os.path.join(ROOT, "docs", "modules")
 COLLECTION = "exoscale.partner"
 # plugins/<dir> that hold plugins ansible-doc documents (module_utils and doc_fragments are not plugins)
-DOCUMENTED_PLUGIN_TYPES = {"modules": "module", "inventory": "inventory", "lookup": "lookup", "filter": "filter",
-                           "action": "action", "callback": "callback", "connection": "connection", "test": "test"}
+DOCUMENTED_PLUGIN_TYPES = {
+    "modules": "module",
+    "inventory": "inventory",
+    "lookup": "lookup",
+    "filter": "filter",
+    "action": "action",
+    "callback": "callback",
+    "connection": "connection",
+    "test": "test",
+}
 # Must never be in the tarball (a prefix matches the path or a folder of it).
-DEV_ONLY = (".git/", ".ci/", ".venv", ".cache/", ".pytest_cache/", ".ansible-lint", ".yamllint", ".gitignore",
-            "Makefile", "build/", "dist/", "tools/", "bench/", "tests/bench/", "tests/reliability/", "tests/output/",
-            "tests/integration/inventory", "changelogs/.plugin-cache.yaml")
+DEV_ONLY = (
+    ".git/",
+    ".ci/",
+    ".venv",
+    ".cache/",
+    ".pytest_cache/",
+    ".ansible-lint",
+    ".yamllint",
+    ".gitignore",
+    "Makefile",
+    "build/",
+    "dist/",
+    "tools/",
+    "bench/",
+    "tests/bench/",
+    "tests/reliability/",
+    "tests/output/",
+    "tests/integration/inventory",
+    "changelogs/.plugin-cache.yaml",
+)
 # Must be in the tarball: the product.
-SHIPPED = ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "plugins/modules/partner_org.py",
-           "plugins/module_utils/_client.py", "simulator/__main__.py", "simulator/control.py",
-           "examples/provision_customers.yml", "docs/simulator.md", "docs/modules/index.rst",
-           "changelogs/changelog.yaml", "requirements.txt")
+SHIPPED = (
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "meta/runtime.yml",
+    "plugins/modules/partner_org.py",
+    "plugins/module_utils/_client.py",
+    "simulator/__main__.py",
+    "simulator/control.py",
+    "examples/provision_customers.yml",
+    "docs/simulator.md",
+    "docs/modules/index.rst",
+    "changelogs/changelog.yaml",
+    "requirements.txt",
+)
 
 
 class GateFailure(Exception):
@@ -64,11 +100,21 @@ def log(message: str) -> None:
     print(f"quality_gates: {message}", flush=True)
 
 
-def run(command: list[str], cwd: str = ROOT, env: dict | None = None, quiet: bool = False) -> subprocess.CompletedProcess:
+def run(
+    command: list[str], cwd: str = ROOT, env: dict | None = None, quiet: bool = False
+) -> subprocess.CompletedProcess:
     """Run a command with its output shown (quiet: only on failure); raise GateFailure when it fails."""
     log(f"$ {' '.join(command)}")
-    result = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, check=False,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     if not quiet or result.returncode != 0:
         sys.stdout.write(result.stdout)
     if result.returncode != 0:
@@ -104,6 +150,7 @@ def load_yaml(*parts: str):
 
 
 # ---------------------------------------------------------------- metadata
+
 
 def module_names() -> list[str]:
     folder = os.path.join(ROOT, "plugins", "modules")
@@ -149,12 +196,15 @@ def requires_ansible_mismatch(requires: str) -> list[str]:
     lower = re.fullmatch(r">=(\d+)\.(\d+)\.0", requires.strip())
     log(f"requires_ansible {requires!r}; oldest tested line {tested.group(1)}.{tested.group(2)}")
     if not lower or lower.groups() != tested.groups():
-        return [f"requires_ansible is {requires!r} but the oldest ansible-core make test runs is "
-                f"{tested.group(1)}.{tested.group(2)} (tests/requirements-dev.txt): make them agree"]
+        return [
+            f"requires_ansible is {requires!r} but the oldest ansible-core make test runs is "
+            f"{tested.group(1)}.{tested.group(2)} (tests/requirements-dev.txt): make them agree"
+        ]
     return []
 
 
 # ---------------------------------------------------------------- docs
+
 
 def plugins() -> list[tuple[str, str]]:
     """(ansible-doc type, FQCN) of every plugin in plugins/."""
@@ -162,15 +212,33 @@ def plugins() -> list[tuple[str, str]]:
     for folder, plugin_type in sorted(DOCUMENTED_PLUGIN_TYPES.items()):
         path = os.path.join(ROOT, "plugins", folder)
         if os.path.isdir(path):
-            found += [(plugin_type, f"{COLLECTION}.{name[:-3]}") for name in sorted(os.listdir(path))
-                      if name.endswith(".py") and name != "__init__.py"]
+            found += [
+                (plugin_type, f"{COLLECTION}.{name[:-3]}")
+                for name in sorted(os.listdir(path))
+                if name.endswith(".py") and name != "__init__.py"
+            ]
     return found
 
 
 def generate_docs(copy: str, env: dict, destination: str) -> None:
-    run([tool("antsibull-docs"), "collection", "--use-current", "--squash-hierarchy", "--output-format",
-         "simplified-rst", "--no-add-antsibull-docs-version", "--cleanup", "everything", "--dest-dir",
-         destination, COLLECTION], cwd=copy, env=env)
+    run(
+        [
+            tool("antsibull-docs"),
+            "collection",
+            "--use-current",
+            "--squash-hierarchy",
+            "--output-format",
+            "simplified-rst",
+            "--no-add-antsibull-docs-version",
+            "--cleanup",
+            "everything",
+            "--dest-dir",
+            destination,
+            COLLECTION,
+        ],
+        cwd=copy,
+        env=env,
+    )
 
 
 def read_tree(folder: str) -> dict[str, bytes]:
@@ -209,6 +277,7 @@ def gate_docs_write() -> None:
 
 # ---------------------------------------------------------------- changelog
 
+
 def gate_changelog() -> None:
     run([tool("antsibull-changelog"), "lint"])
     run([tool("antsibull-changelog"), "lint-changelog-yaml", os.path.join("changelogs", "changelog.yaml")])
@@ -218,17 +287,23 @@ def gate_changelog() -> None:
         trial = os.path.join(scratch, "ansible_collections", "exoscale", "partner")
         shutil.copytree(copy, trial, ignore=shutil.ignore_patterns("output"))
         # release asks ansible-doc (from PATH) which plugins are new
-        run([tool("antsibull-changelog"), "release", "--version", version, "--date", "2000-01-01"], cwd=trial,
-            env=collections_env(scratch))
+        run(
+            [tool("antsibull-changelog"), "release", "--version", version, "--date", "2000-01-01"],
+            cwd=trial,
+            env=collections_env(scratch),
+        )
         with open(os.path.join(trial, "CHANGELOG.rst"), encoding="utf-8") as handle:
             rendered = handle.read()
     if f"v{version}" not in rendered or "Release Summary" not in rendered:
-        raise GateFailure(f"a trial release of {version} has no 'v{version}' section with a Release Summary: "
-                          f"add changelogs/fragments/{version}.yml with release_summary")
+        raise GateFailure(
+            f"a trial release of {version} has no 'v{version}' section with a Release Summary: "
+            f"add changelogs/fragments/{version}.yml with release_summary"
+        )
     log(f"trial release {version}: CHANGELOG.rst has the release summary")
 
 
 # ---------------------------------------------------------------- ansible-lint
+
 
 def gate_lint() -> None:
     copy, env = laid_out()
@@ -238,9 +313,16 @@ def gate_lint() -> None:
 
 # ---------------------------------------------------------------- build
 
+
 def dev_only_members(members: list[str]) -> list[str]:
-    return sorted(m for m in members if any(m == p.rstrip("/") or m.startswith(p) for p in DEV_ONLY)
-                  or m.endswith(".pyc") or "/__pycache__" in m or m.startswith("__pycache__"))
+    return sorted(
+        m
+        for m in members
+        if any(m == p.rstrip("/") or m.startswith(p) for p in DEV_ONLY)
+        or m.endswith(".pyc")
+        or "/__pycache__" in m
+        or m.startswith("__pycache__")
+    )
 
 
 def check_tarball(tarball: str) -> None:
@@ -250,8 +332,9 @@ def check_tarball(tarball: str) -> None:
     missing = [name for name in SHIPPED if name not in members]
     log(f"{os.path.basename(tarball)}: {len(members)} entries")
     if unwanted:
-        raise GateFailure(f"dev-only files in the tarball: {', '.join(unwanted[:20])}: add them to build_ignore "
-                          "in galaxy.yml")
+        raise GateFailure(
+            f"dev-only files in the tarball: {', '.join(unwanted[:20])}: add them to build_ignore in galaxy.yml"
+        )
     if missing:
         raise GateFailure(f"the tarball lacks {', '.join(missing)}: check build_ignore in galaxy.yml")
 
@@ -278,14 +361,21 @@ def run_demo(installed: str, env: dict, scratch: str) -> None:
     customers = load_yaml("examples", "customers.yml")["customers"]
     playbook = os.path.join(installed, "examples", "provision_customers.yml")
     with SimulatorProcess(key="EXOdemo", secret="demo-secret") as simulator:
-        extra = json.dumps({"ansible_python_interpreter": sys.executable, "exoscale_partner_api_key": "EXOdemo",
-                            "exoscale_partner_api_secret": "demo-secret", "exoscale_partner_api_url": simulator.url})
+        extra = json.dumps(
+            {
+                "ansible_python_interpreter": sys.executable,
+                "exoscale_partner_api_key": "EXOdemo",
+                "exoscale_partner_api_secret": "demo-secret",
+                "exoscale_partner_api_url": simulator.url,
+            }
+        )
         command = [tool("ansible-playbook"), "-i", "localhost,", "-c", "local", playbook, "-e", extra]
         first = run(command, cwd=scratch, env=env)
         created = [r for r in simulator.admin.requests() if r.get("operation") == "create-distributor-organization"]
         if len(created) != len(customers):
-            raise GateFailure(f"the demo should create {len(customers)} organizations, the simulator saw "
-                              f"{len(created)} creations")
+            raise GateFailure(
+                f"the demo should create {len(customers)} organizations, the simulator saw {len(created)} creations"
+            )
         simulator.admin.clear_requests()
         second = run(command, cwd=scratch, env=env)
     for name, result in (("first", first), ("second", second)):
@@ -297,8 +387,14 @@ def run_demo(installed: str, env: dict, scratch: str) -> None:
     log(f"installed collection ran the demo: {len(customers)} organizations created, rerun unchanged")
 
 
-GATES = {"metadata": gate_metadata, "docs": gate_docs, "docs-write": gate_docs_write, "changelog": gate_changelog,
-         "lint": gate_lint, "build": gate_build}
+GATES = {
+    "metadata": gate_metadata,
+    "docs": gate_docs,
+    "docs-write": gate_docs_write,
+    "changelog": gate_changelog,
+    "lint": gate_lint,
+    "build": gate_build,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -72,8 +72,16 @@ def run_suite(name: str) -> dict:
     os.makedirs(LOG_DIR, exist_ok=True)
     closing, lines = [], []
     with open(os.path.join(LOG_DIR, f"{name}.log"), "w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
         for line in process.stdout:
             sys.stdout.write(line)
             log_file.write(line)
@@ -82,8 +90,13 @@ def run_suite(name: str) -> dict:
             if INTEGRATION_TARGET.match(line) or SANITY_TEST.match(line) or GATE_NOTE.match(line):
                 lines.append(line)
         returncode = process.wait()
-    return {"name": name, "status": "PASS" if returncode == 0 else "FAIL",
-            "seconds": time.monotonic() - started, "closing": closing, "note": describe(lines)}
+    return {
+        "name": name,
+        "status": "PASS" if returncode == 0 else "FAIL",
+        "seconds": time.monotonic() - started,
+        "closing": closing,
+        "note": describe(lines),
+    }
 
 
 def describe(lines: list[str]) -> str:

@@ -37,9 +37,9 @@ from simulator.control import SimulatorProcess  # noqa: E402
 
 KEY = "EXOsoak"
 SECRET = "soak-SECRET-%08x" % random.SystemRandom().getrandbits(32)
-TIMEOUT = 20         # api_timeout of the tasks, seconds (generous: the simulator slows down on a busy machine)
-FAULT_TIMEOUT = 1    # api_timeout of a task that gets a "timeout" fault
-DELAY = 1.3          # a "timeout" fault holds the answer this long
+TIMEOUT = 20  # api_timeout of the tasks, seconds (generous: the simulator slows down on a busy machine)
+FAULT_TIMEOUT = 1  # api_timeout of a task that gets a "timeout" fault
+DELAY = 1.3  # a "timeout" fault holds the answer this long
 KINDS = ("create",) + ("lifecycle", "info", "metering") * 3  # few creations: the list answer grows with them
 OPS = {
     "list": "list-distributor-organizations",
@@ -74,16 +74,18 @@ class Soak:
         self.sim = sim
         self.rng = rng
         self.fault_rate = fault_rate
-        self.orgs = {}            # client_id -> desired status (the last one a successful task asked for)
-        self.ids = {}             # client_id -> organization id
-        self.batches = {}         # marker -> "applied" | "not_applied" | "uncertain"
+        self.orgs = {}  # client_id -> desired status (the last one a successful task asked for)
+        self.ids = {}  # client_id -> organization id
+        self.batches = {}  # marker -> "applied" | "not_applied" | "uncertain"
         self.counts = collections.Counter()
         self.faults = collections.Counter()
         self.problems = collections.Counter()
         self.examples = {}
 
     def api(self, **args):
-        return dict(dict(api_key=KEY, api_secret=SECRET, api_url=self.sim.url, api_retries=2, api_timeout=TIMEOUT), **args)
+        return dict(
+            dict(api_key=KEY, api_secret=SECRET, api_url=self.sim.url, api_retries=2, api_timeout=TIMEOUT), **args
+        )
 
     def run(self, module, args, timeout=TIMEOUT):
         args = dict((key, value) for key, value in args.items() if key != "client")  # "client": bookkeeping only
@@ -105,8 +107,15 @@ class Soak:
         kind = self.rng.choice(KINDS) if len(live) >= 5 else "create"
         if kind == "create":
             client_id = "soak-%d" % number
-            args = dict(client_id=client_id, name="Soak Customer %d" % number, owner_email="owner%d@soak.example" % number,
-                        address="Soak Street", postcode="8001", city="Zurich", country="CH")
+            args = dict(
+                client_id=client_id,
+                name="Soak Customer %d" % number,
+                owner_email="owner%d@soak.example" % number,
+                address="Soak Street",
+                postcode="8001",
+                city="Zurich",
+                country="CH",
+            )
             return kind, "partner_org", dict(args, client=client_id), ["list", "create"]
         client_id = self.rng.choice(live)
         # Most tasks address the organization by id (one GET or none), the others by client_id (one list).
@@ -121,11 +130,21 @@ class Soak:
             return kind, "partner_org", dict(target, client=client_id, state=state, purge=purge), ops
         if kind == "info":
             usage = self.rng.random() < 0.5
-            return kind, "partner_org_info", dict(target, client=client_id, usage=usage), [lookup] + (["usage"] if usage else [])
+            return (
+                kind,
+                "partner_org_info",
+                dict(target, client=client_id, usage=usage),
+                [lookup] + (["usage"] if usage else []),
+            )
         marker = "soak-batch-%d" % number
         usage = [dict(product="partner", variable=marker, quantity="1.00001")]
         if by_id:
-            return kind, "partner_metering", dict(organization_id=target["id"], client=client_id, usage=usage), ["metering"]
+            return (
+                kind,
+                "partner_metering",
+                dict(organization_id=target["id"], client=client_id, usage=usage),
+                ["metering"],
+            )
         return kind, "partner_metering", dict(client_id=client_id, client=client_id, usage=usage), ["list", "metering"]
 
     def inject(self, ops):
@@ -192,12 +211,15 @@ class Soak:
         by_client = collections.Counter(org["client_id"] for org in orgs)
         duplicates = sum(count - 1 for count in by_client.values())
         mismatches = [org for org in orgs if self.orgs.get(org["client_id"]) not in (None, org["status"])]
-        ledger = collections.Counter(entry["variable"] for batch in self.sim.admin.metering() for entry in batch["usage"])
+        ledger = collections.Counter(
+            entry["variable"] for batch in self.sim.admin.metering() for entry in batch["usage"]
+        )
         figures = collections.OrderedDict()
         figures["duplicates"] = duplicates
         figures["double-applied metering batches"] = sum(1 for count in ledger.values() if count > 1)
-        figures["lost metering batches"] = sum(1 for marker, state in self.batches.items()
-                                               if state == "applied" and ledger[marker] == 0)
+        figures["lost metering batches"] = sum(
+            1 for marker, state in self.batches.items() if state == "applied" and ledger[marker] == 0
+        )
         figures["phantom metering batches"] = sum(1 for marker in ledger if marker not in self.batches)
         figures["state mismatches"] = len(mismatches)
         uncertain = [marker for marker, state in self.batches.items() if state == "uncertain"]
@@ -225,11 +247,20 @@ def main(argv=None):
                 sys.stderr.write("  ... %d tasks, %.0f s\n" % (number + 1, time.monotonic() - started))
         figures = soak.audit()
     elapsed = time.monotonic() - started
-    print("soak: %d tasks, fault rate %g, seed %d, %.1f s" % (arguments.tasks, arguments.fault_rate, arguments.seed, elapsed))
+    print(
+        "soak: %d tasks, fault rate %g, seed %d, %.1f s"
+        % (arguments.tasks, arguments.fault_rate, arguments.seed, elapsed)
+    )
     for name, value in sorted(soak.counts.items()):
         print("  %-52s %d" % (name, value))
-    print("  %-52s %d (%s)" % ("faults injected (reached by the task)", sum(soak.faults.values()),
-                               ", ".join("%s %d" % item for item in sorted(soak.faults.items()))))
+    print(
+        "  %-52s %d (%s)"
+        % (
+            "faults injected (reached by the task)",
+            sum(soak.faults.values()),
+            ", ".join("%s %d" % item for item in sorted(soak.faults.items())),
+        )
+    )
     bad = 0
     for name, value in figures.items():
         must_be_zero = name != "uncertain batches found applied"

@@ -138,7 +138,11 @@ from ansible.utils.display import Display
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
 from ansible_collections.exoscale.partner.plugins.module_utils._base import (
-    api_argument_spec, build_client, credentials_problem, explain)
+    api_argument_spec,
+    build_client,
+    credentials_problem,
+    explain,
+)
 
 display = Display()
 
@@ -160,18 +164,20 @@ def hostnames_for(orgs, fields):
     for name in preferred.values():
         counts[name] = counts.get(name, 0) + 1
     collided = sorted(name for name, count in counts.items() if count > 1)
-    names = dict((org_id, safe_hostname("%s_%s" % (name, org_id)) if counts[name] > 1 else name)
-                 for org_id, name in preferred.items())
+    names = dict(
+        (org_id, safe_hostname("%s_%s" % (name, org_id)) if counts[name] > 1 else name)
+        for org_id, name in preferred.items()
+    )
     return names, collided
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
-
     NAME = "exoscale.partner.partner_orgs"
 
     def verify_file(self, path):
         return super(InventoryModule, self).verify_file(path) and path.endswith(
-            ("partner_orgs.yml", "partner_orgs.yaml"))
+            ("partner_orgs.yml", "partner_orgs.yaml")
+        )
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
@@ -200,8 +206,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _fetch(self):
         if not _client.HAS_REQUESTS:
-            raise AnsibleError("The exoscale.partner.partner_orgs inventory needs the Python library 'requests' "
-                               "on the controller: %s" % _client.REQUESTS_IMPORT_ERROR)
+            raise AnsibleError(
+                "The exoscale.partner.partner_orgs inventory needs the Python library 'requests' "
+                "on the controller: %s" % _client.REQUESTS_IMPORT_ERROR
+            )
         options = dict((name, self._templated_option(name)) for name in api_argument_spec())
         problem = credentials_problem(options)
         if problem:
@@ -219,9 +227,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         kept = [org for org in orgs if org["status"] in statuses]
         names, collided = hostnames_for(kept, self.get_option("hostnames"))
         if collided:
-            display.warning("Several Exoscale organizations would be named %s; each of them is named "
-                            "<name>_<id> instead. Give them distinct client IDs, or change hostnames."
-                            % ", ".join(collided))
+            display.warning(
+                "Several Exoscale organizations would be named %s; each of them is named "
+                "<name>_<id> instead. Give them distinct client IDs, or change hostnames." % ", ".join(collided)
+            )
         strict = self.get_option("strict")
         for org in kept:
             host = names[org["id"]]

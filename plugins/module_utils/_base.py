@@ -19,13 +19,9 @@ from ansible_collections.exoscale.partner.plugins.module_utils import _client
 TERMINATED = "terminated"
 
 CREDENTIALS_HELP = (
-    "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and "
-    "EXOSCALE_API_SECRET environment variables."
+    "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and EXOSCALE_API_SECRET environment variables."
 )
-CLOCK_HELP = (
-    "Requests are signed with an expiry time: check that this host's clock is correct "
-    "(for example with NTP)."
-)
+CLOCK_HELP = "Requests are signed with an expiry time: check that this host's clock is correct (for example with NTP)."
 AUTH_HELP = "Check api_key and api_secret, and that the key may use the Partner API."
 
 
@@ -85,9 +81,7 @@ class PartnerModule:
         self.doing = "talk to the Exoscale Partner API"
         self._client = None
         if not _client.HAS_REQUESTS:
-            self.module.fail_json(
-                msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR
-            )
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)
         problem = credentials_problem(self.params)
         if problem:
             self.fail(problem)

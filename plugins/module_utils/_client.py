@@ -10,6 +10,7 @@ keys, request signing, status codes, retries and client-side validation of what 
 """
 
 from __future__ import absolute_import, division, print_function
+
 __metaclass__ = type
 
 import base64
@@ -23,7 +24,6 @@ import random
 import re
 import time
 import traceback
-
 from urllib.parse import parse_qsl, urlsplit
 
 try:
@@ -52,6 +52,7 @@ ANY_SUCCESS = tuple(range(200, 300))
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
+
 
 class ExoscaleAPIException(Exception):
     """Base of every error raised by the client.
@@ -133,9 +134,10 @@ _STATUS_HINTS = {
 # Reading answers
 # ---------------------------------------------------------------------------------------------
 
+
 def _shorten(text, limit=MAX_MESSAGE_LENGTH):
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _html_summary(text):
@@ -211,6 +213,7 @@ def _retry_after(response, now):
 # Signing
 # ---------------------------------------------------------------------------------------------
 
+
 def sign_request(key, secret, method, path, body, query_pairs, expires):
     """The EXO2-HMAC-SHA256 Authorization header value.
 
@@ -219,13 +222,15 @@ def sign_request(key, secret, method, path, body, query_pairs, expires):
     """
     names = sorted(name for name, _value in query_pairs)
     values = "".join(value for _name, value in sorted(query_pairs))
-    message = b"\n".join([
-        ("%s %s" % (method, path)).encode("utf-8"),
-        body or b"",
-        values.encode("utf-8"),
-        b"",
-        str(expires).encode("utf-8"),
-    ])
+    message = b"\n".join(
+        [
+            ("%s %s" % (method, path)).encode("utf-8"),
+            body or b"",
+            values.encode("utf-8"),
+            b"",
+            str(expires).encode("utf-8"),
+        ]
+    )
     digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
     header = "EXO2-HMAC-SHA256 credential=%s" % key
     if names:
@@ -269,8 +274,19 @@ def _text(value, field, min_length=1, max_length=None):
     return value
 
 
-_ORG_FIELDS = ("organization", "display_name", "name", "billing_address", "owner_email", "client_id",
-               "address", "building_number", "city", "postcode", "country")
+_ORG_FIELDS = (
+    "organization",
+    "display_name",
+    "name",
+    "billing_address",
+    "owner_email",
+    "client_id",
+    "address",
+    "building_number",
+    "city",
+    "postcode",
+    "country",
+)
 _BILLING_FIELDS = ("name", "street_name", "building_number", "city", "postal_code", "country", "address")
 
 
@@ -290,8 +306,9 @@ def _one_of(field, *candidates):
     """The single value given for ``field`` by several spellings; conflicting values are an error."""
     given = [(name, value) for name, value in candidates if value is not None]
     if any(value != given[0][1] for _name, value in given[1:]):
-        raise ValueError("%s: given twice with different values (%s)" % (
-            field, ", ".join("%s=%r" % pair for pair in given)))
+        raise ValueError(
+            "%s: given twice with different values (%s)" % (field, ", ".join("%s=%r" % pair for pair in given))
+        )
     return given[0][1] if given else None
 
 
@@ -300,8 +317,10 @@ def _organization_fields(kwargs):
     nested = fields.pop("organization", None)
     if nested is not None:
         if fields:
-            raise ValueError("organization: give either organization={...} or separate fields, not both (got %s)"
-                             % ", ".join(sorted(fields)))
+            raise ValueError(
+                "organization: give either organization={...} or separate fields, not both (got %s)"
+                % ", ".join(sorted(fields))
+            )
         fields = _snake_keys(nested, _ORG_FIELDS[1:], "organization")
     billing = fields.get("billing_address")
     billing = {} if billing is None else _snake_keys(billing, _BILLING_FIELDS, "billing_address")
@@ -344,13 +363,18 @@ def _owner_email(value):
 
 def _organization_input(kwargs, complete):
     fields, billing = _organization_fields(kwargs)
-    display_name = _one_of("display_name", ("display_name", fields.get("display_name")),
-                           ("name", fields.get("name")), ("billing_address.name", billing.get("name")))
+    display_name = _one_of(
+        "display_name",
+        ("display_name", fields.get("display_name")),
+        ("name", fields.get("name")),
+        ("billing_address.name", billing.get("name")),
+    )
 
     def billing_field(wire_key, flat_key):
         billing_key = wire_key.replace("-", "_")
-        return _one_of(billing_key, ("billing_address." + billing_key, billing.get(billing_key)),
-                       (flat_key, fields.get(flat_key)))
+        return _one_of(
+            billing_key, ("billing_address." + billing_key, billing.get(billing_key)), (flat_key, fields.get(flat_key))
+        )
 
     street = billing_field("street-name", "address")
     building = billing_field("building-number", "building_number")
@@ -360,9 +384,14 @@ def _organization_input(kwargs, complete):
     owner_email = fields.get("owner_email")
 
     if complete:
-        for label, value in (("display_name (the organization's name)", display_name), ("street_name (address)", street),
-                             ("city", city), ("postal_code (postcode)", postal_code), ("country", country),
-                             ("owner_email", owner_email)):
+        for label, value in (
+            ("display_name (the organization's name)", display_name),
+            ("street_name (address)", street),
+            ("city", city),
+            ("postal_code (postcode)", postal_code),
+            ("country", country),
+            ("owner_email", owner_email),
+        ):
             if value is None:
                 raise ValueError("%s: required" % label)
     display_name = _checked(display_name, lambda value: _text(value, "display_name", max_length=191))
@@ -428,15 +457,19 @@ def validate_usage(usage):
             raise ValueError("%s: expected a dictionary with product, variable, quantity" % where)
         unknown = sorted(set(entry) - set(_USAGE_ENTRY_FIELDS))
         if unknown:
-            raise ValueError("%s: unknown field(s) %s (allowed: product, variable, quantity)" % (where, ", ".join(map(str, unknown))))
+            raise ValueError(
+                "%s: unknown field(s) %s (allowed: product, variable, quantity)" % (where, ", ".join(map(str, unknown)))
+            )
         for key in _USAGE_ENTRY_FIELDS:
             if entry.get(key) is None:
                 raise ValueError("%s.%s: required" % (where, key))
-        entries.append({
-            "product": _text(entry["product"], where + ".product"),
-            "variable": _text(entry["variable"], where + ".variable"),
-            "quantity": _quantity(entry["quantity"], where + ".quantity"),
-        })
+        entries.append(
+            {
+                "product": _text(entry["product"], where + ".product"),
+                "variable": _text(entry["variable"], where + ".variable"),
+                "quantity": _quantity(entry["quantity"], where + ".quantity"),
+            }
+        )
     return entries
 
 
@@ -458,6 +491,7 @@ def dump_json(value):
 # ---------------------------------------------------------------------------------------------
 # Answers to snake_case
 # ---------------------------------------------------------------------------------------------
+
 
 def _get(mapping, *keys):
     """First non-None value among ``keys`` (each tried hyphenated and snake_case)."""
@@ -490,7 +524,7 @@ def _org_from_wire(data):
 def _org_list_from_wire(data):
     organizations = data.get("organizations") if isinstance(data, dict) else None
     if not isinstance(organizations, list):
-        raise ValueError("expected {\"organizations\": [...]}")
+        raise ValueError('expected {"organizations": [...]}')
     return {"organizations": [_org_from_wire(item) for item in organizations]}
 
 
@@ -520,21 +554,22 @@ def _usage_from_wire(data):
 
 def _message_from_wire(data):
     if data is not None and not isinstance(data, dict):
-        raise ValueError("expected {\"message\": ...}")
+        raise ValueError('expected {"message": ...}')
     return {"message": None if data is None else data.get("message")}
 
 
 def _ok_from_wire(data):
     if data is not None and not isinstance(data, dict):
-        raise ValueError("expected {\"ok\": true} or no body")
+        raise ValueError('expected {"ok": true} or no body')
     if data is not None and data.get("ok", True) is False:
-        raise ValueError("the API answered {\"ok\": false}")
+        raise ValueError('the API answered {"ok": false}')
     return {"ok": True}
 
 
 # ---------------------------------------------------------------------------------------------
 # Client
 # ---------------------------------------------------------------------------------------------
+
 
 class Client:
     """Exoscale Partner API client.
@@ -552,9 +587,23 @@ class Client:
     ``sleep``, ``clock`` and the backoff values are injectable for tests.
     """
 
-    def __init__(self, key, secret, *, url=None, zone=None, timeout=30, retries=5, validate_certs=True,
-                 user_agent=None, sleep=time.sleep, clock=time.time, backoff_base=0.5, backoff_max=8.0,
-                 max_retry_wait=60.0):
+    def __init__(
+        self,
+        key,
+        secret,
+        *,
+        url=None,
+        zone=None,
+        timeout=30,
+        retries=5,
+        validate_certs=True,
+        user_agent=None,
+        sleep=time.sleep,
+        clock=time.time,
+        backoff_base=0.5,
+        backoff_max=8.0,
+        max_retry_wait=60.0,
+    ):
         if not HAS_REQUESTS:
             raise RuntimeError("the Python library 'requests' is required to talk to the Exoscale Partner API")
         self.key = key
@@ -646,11 +695,19 @@ class Client:
     def _send(self, method, path, query, data):
         session = self.session
         headers = {"Content-Type": "application/json"} if data is not None else {}
-        prepared = session.prepare_request(requests.Request(method, self.url + path, params=query, data=data, headers=headers))
+        prepared = session.prepare_request(
+            requests.Request(method, self.url + path, params=query, data=data, headers=headers)
+        )
         url = urlsplit(prepared.url)
         prepared.headers["Authorization"] = sign_request(
-            self.key, self._secret, method, url.path, prepared.body, parse_qsl(url.query, keep_blank_values=True),
-            int(self.clock() + SIGNATURE_VALIDITY))
+            self.key,
+            self._secret,
+            method,
+            url.path,
+            prepared.body,
+            parse_qsl(url.query, keep_blank_values=True),
+            int(self.clock() + SIGNATURE_VALIDITY),
+        )
         settings = session.merge_environment_settings(prepared.url, {}, None, self.validate_certs, None)
         return session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
 
@@ -662,10 +719,17 @@ class Client:
                 raise ValueError("empty answer (HTTP %d) where JSON was expected" % response.status_code)
             return parse(decoded)
         except ValueError as exc:
-            raise self._error(ExoscaleAPITransportException, method, path,
-                              "unexpected answer (HTTP %d): %s; the request was probably processed" % (
-                                  response.status_code, _shorten(str(exc))),
-                              status=response.status_code, response=response, maybe_processed=True, retryable=False)
+            raise self._error(
+                ExoscaleAPITransportException,
+                method,
+                path,
+                "unexpected answer (HTTP %d): %s; the request was probably processed"
+                % (response.status_code, _shorten(str(exc))),
+                status=response.status_code,
+                response=response,
+                maybe_processed=True,
+                retryable=False,
+            )
 
     def _status_error(self, method, path, response):
         status = response.status_code
@@ -682,26 +746,43 @@ class Client:
         elif 300 <= status < 400:
             hint = "redirected to %s, check the API URL" % response.headers.get("Location")
         text += "; " + hint if hint else ""
-        return self._error(_exception_class(status), method, path, text, status=status, response=response,
-                           api_message=message, maybe_processed=status >= 500, **kwargs)
+        return self._error(
+            _exception_class(status),
+            method,
+            path,
+            text,
+            status=status,
+            response=response,
+            api_message=message,
+            maybe_processed=status >= 500,
+            **kwargs,
+        )
 
     def _transport_error(self, method, path, exc):
         host = urlsplit(self.url).netloc
         reason = _transport_reason(exc)
         if isinstance(exc, requests.exceptions.SSLError):
-            return self._error(ExoscaleAPITransportException, method, path,
-                               "TLS error talking to %s: %s; check the URL scheme and the server certificate (validate_certs)" % (host, reason),
-                               retryable=False)
+            return self._error(
+                ExoscaleAPITransportException,
+                method,
+                path,
+                "TLS error talking to %s: %s; check the URL scheme and the server certificate (validate_certs)"
+                % (host, reason),
+                retryable=False,
+            )
         if _never_connected(exc):
-            return self._error(ExoscaleAPITransportException, method, path,
-                               "cannot connect to %s: %s" % (host, reason))
+            return self._error(ExoscaleAPITransportException, method, path, "cannot connect to %s: %s" % (host, reason))
         if isinstance(exc, requests.exceptions.Timeout):
             text = "no answer from %s within %s seconds" % (host, self.timeout)
         else:
             text = "connection to %s lost: %s" % (host, reason)
-        return self._error(ExoscaleAPITransportException, method, path,
-                           text + "; the request may have been processed, check before repeating it",
-                           maybe_processed=True)
+        return self._error(
+            ExoscaleAPITransportException,
+            method,
+            path,
+            text + "; the request may have been processed, check before repeating it",
+            maybe_processed=True,
+        )
 
     def _error(self, cls, method, path, text, api_message=None, **kwargs):
         """Build an exception, with the secret scrubbed from everything readable."""
@@ -724,7 +805,7 @@ class Client:
         server_delay = None if error.response is None else _retry_after(error.response, self.clock())
         if server_delay is not None:
             return server_delay
-        delay = min(self.backoff_max, self.backoff_base * (2 ** attempt))
+        delay = min(self.backoff_max, self.backoff_base * (2**attempt))
         return delay / 2 + random.uniform(0, delay / 2)
 
 

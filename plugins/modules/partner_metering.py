@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import absolute_import, division, print_function
+
 __metaclass__ = type
 
 DOCUMENTATION = r"""
@@ -231,19 +232,25 @@ def resolve_client_id(partner, client_id):
     if len(live) == 1:
         return live[0]["id"]
     if len(live) > 1:
-        partner.fail("client_id %r matches %d organizations that are not terminated: %s. "
-                     "Use organization_id to choose one." % (client_id, len(live), describe(live)))
+        partner.fail(
+            "client_id %r matches %d organizations that are not terminated: %s. "
+            "Use organization_id to choose one." % (client_id, len(live), describe(live))
+        )
     terminated = "; only terminated ones: %s" % describe(same_client) if same_client else ""
-    partner.fail("client_id %r: no organization that is not terminated has this client ID%s. "
-                 "Check the client ID or use organization_id." % (client_id, terminated))
+    partner.fail(
+        "client_id %r: no organization that is not terminated has this client ID%s. "
+        "Check the client ID or use organization_id." % (client_id, terminated)
+    )
 
 
 def as_result(organization_id, usage):
     """The batch as returned to the user: quantities as strings of the exact decimal sent."""
     return dict(
         organization_id=organization_id,
-        usage=[dict(product=entry["product"], variable=entry["variable"], quantity=format(entry["quantity"], "f"))
-               for entry in usage],
+        usage=[
+            dict(product=entry["product"], variable=entry["variable"], quantity=format(entry["quantity"], "f"))
+            for entry in usage
+        ],
     )
 
 
@@ -252,14 +259,20 @@ def send(partner, organization_id, usage, metering):
         partner.client.metering_transaction(organization=organization_id, usage=usage)
     except ExoscaleAPIException as exc:
         if exc.maybe_processed:
-            outcome = ("The batch MAY HAVE BEEN APPLIED: check the usage of organization %s (for example with "
-                       "exoscale.partner.partner_org_info usage=true) before resubmitting, or it may be billed twice."
-                       % organization_id)
+            outcome = (
+                "The batch MAY HAVE BEEN APPLIED: check the usage of organization %s (for example with "
+                "exoscale.partner.partner_org_info usage=true) before resubmitting, or it may be billed twice."
+                % organization_id
+            )
         else:
             outcome = "The batch was not applied; it is safe to resubmit once the cause is fixed."
-        partner.fail("Sending the metering batch failed: %s. %s" % (explain(exc).rstrip("."), outcome),
-                     metering=metering, maybe_processed=exc.maybe_processed,
-                     status=exc.status, api_message=exc.api_message)
+        partner.fail(
+            "Sending the metering batch failed: %s. %s" % (explain(exc).rstrip("."), outcome),
+            metering=metering,
+            maybe_processed=exc.maybe_processed,
+            status=exc.status,
+            api_message=exc.api_message,
+        )
 
 
 def apply_metering(partner):

@@ -203,7 +203,7 @@ drift:
 """
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
-from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, TERMINATED
+from ansible_collections.exoscale.partner.plugins.module_utils._base import TERMINATED, PartnerModule
 
 REQUIRED_TO_CREATE = ("name", "owner_email", "address", "postcode", "city", "country")
 BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "country")
@@ -250,12 +250,18 @@ def create(pm, p, fields):
         if not exc.maybe_processed:
             raise
         if not p["client_id"]:
-            pm.fail_api(exc, "create organization %r (the API may have created it anyway: a rerun may create "
-                             "a duplicate; set client_id so that reruns find it)" % p["name"])
+            pm.fail_api(
+                exc,
+                "create organization %r (the API may have created it anyway: a rerun may create "
+                "a duplicate; set client_id so that reruns find it)" % p["name"],
+            )
         matches = [o for o in pm.find_organizations(client_id=p["client_id"]) if o["status"] != TERMINATED]
         if len(matches) != 1:
-            pm.fail_api(exc, "create organization %r (%d organizations with client_id %r found afterwards)"
-                             % (p["name"], len(matches), p["client_id"]))
+            pm.fail_api(
+                exc,
+                "create organization %r (%d organizations with client_id %r found afterwards)"
+                % (p["name"], len(matches), p["client_id"]),
+            )
         return matches[0]
 
 
@@ -265,8 +271,11 @@ def perform(pm, action, org, fields):
         preview = dict(_client.organization_preview(**fields), status=ASSUMED_CREATE_STATUS)
         return preview if pm.check_mode else create(pm, pm.params, fields)
     if not pm.check_mode:
-        result = pm.call("%s organization %s" % (action.replace("_", " "), org["id"]),
-                         "%s_distributor_organization" % action, id=org["id"])
+        result = pm.call(
+            "%s organization %s" % (action.replace("_", " "), org["id"]),
+            "%s_distributor_organization" % action,
+            id=org["id"],
+        )
         if action in ("activate", "suspend"):
             return result
     return dict(org, status=STATUS_AFTER.get(action, org["status"]))
@@ -286,8 +295,10 @@ def ensure(pm):
     validate_fields(p)
     current = find_current(pm, p)
     if current and current["status"] == TERMINATED and p["state"] != TERMINATED:
-        pm.fail("Organization %s is terminated; it cannot become %s again. Terminated organizations "
-                "cannot be reactivated: create a new one (with a new client_id)." % (current["id"], p["state"]))
+        pm.fail(
+            "Organization %s is terminated; it cannot become %s again. Terminated organizations "
+            "cannot be reactivated: create a new one (with a new client_id)." % (current["id"], p["state"])
+        )
     planned = plan_actions(current, p["state"], p["purge"])
     fields = dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None)
     if "create" in planned:
@@ -304,8 +315,10 @@ def ensure(pm):
     if current and p["state"] != TERMINATED:
         result["drift"] = find_drift(current, p)
         if result["drift"]:
-            pm.warn("Organization %s differs from the options in %s; the Partner API cannot update it."
-                    % (current["id"], ", ".join(sorted(result["drift"]))))
+            pm.warn(
+                "Organization %s differs from the options in %s; the Partner API cannot update it."
+                % (current["id"], ", ".join(sorted(result["drift"])))
+            )
         else:
             del result["drift"]
     pm.exit(bool(done), before=current or {}, after=org or {}, organization=org, actions=done, **result)

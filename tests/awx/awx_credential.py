@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 import yaml
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from awx_helpers import repo_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class _PlaybookLoader(yaml.SafeLoader):

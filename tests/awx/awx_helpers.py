@@ -32,7 +32,11 @@ def run(command, cwd=None, env=None, timeout=120):
     """Run a command; fail the test with its output when it exits non-zero."""
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     assert result.returncode == 0, "%s exited %d\nstdout:\n%s\nstderr:\n%s" % (
-        " ".join(command), result.returncode, result.stdout[-4000:], result.stderr[-4000:])
+        " ".join(command),
+        result.returncode,
+        result.stdout[-4000:],
+        result.stderr[-4000:],
+    )
     return result
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import tarfile
 
 import pytest
-
 from awx_helpers import GALAXY, REPOSITORY_ROOT, run, tool_env
 
 
@@ -16,8 +15,7 @@ from awx_helpers import GALAXY, REPOSITORY_ROOT, run, tool_env
 def collection_tarball(tmp_path_factory):
     """The collection built from this repository with ansible-galaxy."""
     output = tmp_path_factory.mktemp("build")
-    run(GALAXY + ["collection", "build", REPOSITORY_ROOT, "--output-path", str(output), "--force"],
-        env=tool_env())
+    run(GALAXY + ["collection", "build", REPOSITORY_ROOT, "--output-path", str(output), "--force"], env=tool_env())
     tarballs = sorted(output.glob("exoscale-partner-*.tar.gz"))
     assert len(tarballs) == 1, "expected one exoscale-partner tarball in %s, found %s" % (output, tarballs)
     return tarballs[0]
@@ -33,7 +31,9 @@ def tarball_members(collection_tarball):
 def installed_collections(collection_tarball, tmp_path_factory):
     """A clean collections path with only the built tarball installed (the folder above ansible_collections)."""
     path = tmp_path_factory.mktemp("collections")
-    run(GALAXY + ["collection", "install", str(collection_tarball), "-p", str(path), "--force"],
-        env=tool_env(collections_path=path))
+    run(
+        GALAXY + ["collection", "install", str(collection_tarball), "-p", str(path), "--force"],
+        env=tool_env(collections_path=path),
+    )
     assert (path / "ansible_collections" / "exoscale" / "partner" / "MANIFEST.json").is_file()
     return path

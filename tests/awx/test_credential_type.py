@@ -48,12 +48,16 @@ def test_docs_show_the_same_credential_type():
     blocks = docs_yaml_blocks()
     example = credential_type()
     assert example["inputs"] in blocks, "docs/awx.md lacks the input configuration of examples/awx/credential_type.yml"
-    assert example["injectors"] in blocks, "docs/awx.md lacks the injector configuration of examples/awx/credential_type.yml"
+    assert example["injectors"] in blocks, (
+        "docs/awx.md lacks the injector configuration of examples/awx/credential_type.yml"
+    )
 
 
 def test_docs_show_the_execution_environment_files():
     with open(repo_path("meta", "execution-environment.yml"), encoding="utf-8") as handle:
-        assert parse_yaml(handle.read()) in docs_yaml_blocks(), "docs/awx.md does not show meta/execution-environment.yml"
+        assert parse_yaml(handle.read()) in docs_yaml_blocks(), (
+            "docs/awx.md does not show meta/execution-environment.yml"
+        )
     docs = docs_text()
     for name in ("execution-environment.yml", "requirements.yml"):
         with open(repo_path("examples", "awx", "ee", name), encoding="utf-8") as handle:

@@ -13,7 +13,6 @@ import shutil
 import sys
 
 import yaml
-
 from awx_helpers import BUILDER, GALAXY, repo_path, run, tool_env
 
 EE_EXAMPLE = repo_path("examples", "awx", "ee")
@@ -31,7 +30,11 @@ def test_tarball_ships_the_dependency_files(collection_tarball, tarball_members)
     assert named == ["requirements.txt"], "the EE metadata should name exactly the Python requirements file"
     assert "meta/execution-environment.yml" in tarball_members
     missing = [path for path in named if path not in tarball_members]
-    assert not missing, "%s names %s, absent from %s" % ("meta/execution-environment.yml", missing, collection_tarball.name)
+    assert not missing, "%s names %s, absent from %s" % (
+        "meta/execution-environment.yml",
+        missing,
+        collection_tarball.name,
+    )
 
 
 def test_introspect_reports_requests(installed_collections):
@@ -50,8 +53,19 @@ def test_create_writes_a_build_context_that_installs_the_collection(collection_t
     shutil.copy(collection_tarball, definition / "exoscale-partner.tar.gz")
     context = tmp_path / "context"
 
-    run(BUILDER + ["create", "-f", str(definition / "execution-environment.yml"), "-c", str(context),
-                   "--output-filename", "Containerfile"], env=tool_env())
+    run(
+        BUILDER
+        + [
+            "create",
+            "-f",
+            str(definition / "execution-environment.yml"),
+            "-c",
+            str(context),
+            "--output-filename",
+            "Containerfile",
+        ],
+        env=tool_env(),
+    )
 
     containerfile = (context / "Containerfile").read_text(encoding="utf-8")
     build = context / "_build"
@@ -64,10 +78,22 @@ def test_create_writes_a_build_context_that_installs_the_collection(collection_t
 
     # Replay the image's galaxy stage (WORKDIR /build) and builder stage here, without containers.
     collections = tmp_path / "usr_share_ansible_collections"
-    run(GALAXY + ["collection", "install", "-r", "requirements.yml", "--collections-path", str(collections), "--force"],
-        cwd=build, env=tool_env(collections_path=collections))
+    run(
+        GALAXY + ["collection", "install", "-r", "requirements.yml", "--collections-path", str(collections), "--force"],
+        cwd=build,
+        env=tool_env(collections_path=collections),
+    )
     pip_file = tmp_path / "ee-requirements.txt"
-    run([sys.executable, str(build / "scripts" / "introspect.py"), "introspect", str(collections),
-         "--write-pip", str(pip_file)], env=tool_env())
+    run(
+        [
+            sys.executable,
+            str(build / "scripts" / "introspect.py"),
+            "introspect",
+            str(collections),
+            "--write-pip",
+            str(pip_file),
+        ],
+        env=tool_env(),
+    )
     python_deps = requirement_lines(pip_file)
     assert any(line.startswith("requests") and "exoscale.partner" in line for line in python_deps), python_deps

@@ -13,6 +13,7 @@ import json
 import sys
 
 from awx_helpers import PLAYBOOK, repo_path, run, tool_env
+
 from simulator.control import SimulatorProcess
 
 KEY = "EXOmoduledefaultskey"
@@ -22,15 +23,21 @@ SECRET = "module-defaults-secret"
 def test_module_defaults_group_supplies_the_credentials(installed_collections, tmp_path):
     with SimulatorProcess(key=KEY, secret=SECRET) as sim:
         extra_vars = tmp_path / "vault.json"
-        extra_vars.write_text(json.dumps({
-            "exoscale_partner_api_key": KEY,
-            "exoscale_partner_api_secret": SECRET,
-            "exoscale_partner_api_url": sim.url,
-            "ansible_python_interpreter": sys.executable,
-        }), encoding="utf-8")
-        result = run(PLAYBOOK + ["-i", "localhost,", "-e", "@%s" % extra_vars,
-                                 repo_path("examples", "use_module_defaults.yml")],
-                     env=tool_env(collections_path=installed_collections, ANSIBLE_NOCOLOR="1"))
+        extra_vars.write_text(
+            json.dumps(
+                {
+                    "exoscale_partner_api_key": KEY,
+                    "exoscale_partner_api_secret": SECRET,
+                    "exoscale_partner_api_url": sim.url,
+                    "ansible_python_interpreter": sys.executable,
+                }
+            ),
+            encoding="utf-8",
+        )
+        result = run(
+            PLAYBOOK + ["-i", "localhost,", "-e", "@%s" % extra_vars, repo_path("examples", "use_module_defaults.yml")],
+            env=tool_env(collections_path=installed_collections, ANSIBLE_NOCOLOR="1"),
+        )
         operations = [entry["operation"] for entry in sim.admin.requests()]
 
     assert operations.count("create-distributor-organization") == 1, operations

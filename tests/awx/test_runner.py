@@ -17,9 +17,9 @@ import uuid
 
 import pytest
 import yaml
-
 from awx_credential import injected_env, load_playbook
 from awx_helpers import RUNNER, load_client_module, repo_path, run, tool_env
+
 from simulator.control import SimulatorProcess
 
 API_KEY = "EXOawxrunnertestkey"
@@ -63,8 +63,10 @@ class Job:
         shutil.copy(repo_path("examples", "awx", "new_customer.yml"), self.dir / "project" / "new_customer.yml")
 
     def run(self, ident):
-        run(RUNNER + ["run", str(self.dir), "--playbook", "new_customer.yml", "--ident", ident],
-            env=tool_env(collections_path=self.collections_path))
+        run(
+            RUNNER + ["run", str(self.dir), "--playbook", "new_customer.yml", "--ident", ident],
+            env=tool_env(collections_path=self.collections_path),
+        )
         return self.dir / "artifacts" / ident
 
     @staticmethod
@@ -111,13 +113,22 @@ def test_job_creates_the_organization(job, simulator):
     assert [entry["status"] for entry in creates] == [200]
 
     client = load_client_module().Client(API_KEY, API_SECRET, url=simulator.url, retries=0)
-    orgs = [org for org in client.list_distributor_organizations()["organizations"]
-            if org["client_id"] == SURVEY_ANSWERS["customer_client_id"]]
+    orgs = [
+        org
+        for org in client.list_distributor_organizations()["organizations"]
+        if org["client_id"] == SURVEY_ANSWERS["customer_client_id"]
+    ]
     assert len(orgs) == 1
     org = orgs[0]
     assert org["status"] == "active"
     assert (org["name"], org["address"], org["building_number"], org["postcode"], org["city"], org["country"]) == (
-        "Runner Customer SA", "Rue du Rhone", "42", "1204", "Geneva", "CH")
+        "Runner Customer SA",
+        "Rue du Rhone",
+        "42",
+        "1204",
+        "Geneva",
+        "CH",
+    )
 
 
 def test_secret_stays_out_of_job_output(job):

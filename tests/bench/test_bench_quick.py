@@ -19,8 +19,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_quick_benchmark_request_counts(tmp_path):
     out = tmp_path / "bench.json"
-    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick", "--json", str(out)],
-                   check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick", "--json", str(out)], check=True, timeout=600
+    )
     results = json.loads(out.read_text())
     orgs = results["args"]["orgs"]
 

@@ -56,11 +56,11 @@ class ModuleRun:
     """The outcome of one module run."""
 
     def __init__(self, result, raw, output, error, sleeps):
-        self.result = result        # the JSON the module printed (as Ansible would read it), or {}
-        self.raw = raw              # kwargs given to exit_json/fail_json, before no_log masking
-        self.output = output        # everything printed
-        self.error = error          # traceback text of an uncaught exception, or None
-        self.sleeps = sleeps        # the client's retry waits, in seconds
+        self.result = result  # the JSON the module printed (as Ansible would read it), or {}
+        self.raw = raw  # kwargs given to exit_json/fail_json, before no_log masking
+        self.output = output  # everything printed
+        self.error = error  # traceback text of an uncaught exception, or None
+        self.sleeps = sleeps  # the client's retry waits, in seconds
 
     @property
     def failed(self):
@@ -96,6 +96,7 @@ def run_module(name, args, check_mode=False, diff=False, env=None, backoff_base=
     make_importable()
     from ansible.module_utils import basic
     from ansible.module_utils.testing import patch_module_args
+
     from ansible_collections.exoscale.partner.plugins.module_utils import _base
 
     module = importlib.import_module(MODULE_PACKAGE + name)
@@ -118,6 +119,7 @@ def run_module(name, args, check_mode=False, diff=False, env=None, backoff_base=
         def method(self, *a, **kwargs):
             raw.setdefault(kind, dict(kwargs, args=a))
             return original(self, *a, **kwargs)
+
         return method
 
     output, error = io.StringIO(), None
@@ -128,8 +130,12 @@ def run_module(name, args, check_mode=False, diff=False, env=None, backoff_base=
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(_patched(_base, "build_client", fast_client))
-            stack.enter_context(_patched(basic.AnsibleModule, "exit_json", recording(basic.AnsibleModule.exit_json, "exit_json")))
-            stack.enter_context(_patched(basic.AnsibleModule, "fail_json", recording(basic.AnsibleModule.fail_json, "fail_json")))
+            stack.enter_context(
+                _patched(basic.AnsibleModule, "exit_json", recording(basic.AnsibleModule.exit_json, "exit_json"))
+            )
+            stack.enter_context(
+                _patched(basic.AnsibleModule, "fail_json", recording(basic.AnsibleModule.fail_json, "fail_json"))
+            )
             stack.enter_context(patch_module_args(module_args))
             stack.enter_context(contextlib.redirect_stdout(output))
             try:
@@ -189,9 +195,20 @@ class Api:
         return orgs.result["organizations"]
 
     def seed(self, client_id="seeded-1", status="active", name="Seeded Corp"):
-        return self.admin.seed_org(**{"display-name": name, "client-id": client_id, "status": status,
-                                      "billing-address": {"name": name, "street-name": "Main Street", "city": "Zurich",
-                                                          "postal-code": "8001", "country": "CH"}})
+        return self.admin.seed_org(
+            **{
+                "display-name": name,
+                "client-id": client_id,
+                "status": status,
+                "billing-address": {
+                    "name": name,
+                    "street-name": "Main Street",
+                    "city": "Zurich",
+                    "postal-code": "8001",
+                    "country": "CH",
+                },
+            }
+        )
 
 
 def assert_clean(run):

@@ -8,8 +8,15 @@ from __future__ import annotations
 import pytest
 
 ORG_ID = "bf9bbc88-71ea-407c-9920-fc1101d86183"
-CREATE = dict(client_id="crm-bad-1", name="Customer Corp", owner_email="owner@customer.example",
-              address="Main Street", postcode="8001", city="Zurich", country="CH")
+CREATE = dict(
+    client_id="crm-bad-1",
+    name="Customer Corp",
+    owner_email="owner@customer.example",
+    address="Main Street",
+    postcode="8001",
+    city="Zurich",
+    country="CH",
+)
 
 
 def usage(**entry):
@@ -21,8 +28,12 @@ CASES = [
     ("org-id-not-uuid", "partner_org", dict(id="not-a-uuid"), ["id: expected a UUID"]),
     ("org-id-not-uuid-terminate", "partner_org", dict(id="1234", state="terminated"), ["id: expected a UUID"]),
     ("info-id-not-uuid", "partner_org_info", dict(id="bf9bbc88-71ea-407c-9920"), ["id: expected a UUID"]),
-    ("metering-organization-id-not-uuid", "partner_metering", dict(organization_id="org-1", usage=usage()),
-     ["organization_id: expected a UUID"]),
+    (
+        "metering-organization-id-not-uuid",
+        "partner_metering",
+        dict(organization_id="org-1", usage=usage()),
+        ["organization_id: expected a UUID"],
+    ),
     ("country-three-letters", "partner_org", dict(CREATE, country="CHE"), ["country", "2-letter"]),
     ("country-digits", "partner_org", dict(CREATE, country="C1"), ["country", "2-letter"]),
     ("country-on-lookup-only", "partner_org", dict(client_id="crm-bad-1", country="Switzerland"), ["country"]),
@@ -32,26 +43,63 @@ CASES = [
     ("client-id-too-long", "partner_org", dict(CREATE, client_id="c" * 192), ["client_id", "191"]),
     ("period-month-13", "partner_org_info", dict(usage=True, period="2025-13"), ["period", "YYYY-MM"]),
     ("period-one-digit-month", "partner_org_info", dict(usage=True, period="2025-1"), ["period", "YYYY-MM"]),
-    ("quantity-six-decimals", "partner_metering", dict(organization_id=ORG_ID, usage=usage(quantity="1.000001")),
-     ["usage[0].quantity", "5 decimal"]),
-    ("quantity-six-decimals-float", "partner_metering", dict(organization_id=ORG_ID, usage=usage(quantity=0.123456)),
-     ["usage[0].quantity", "5 decimal"]),
-    ("quantity-nan-string", "partner_metering", dict(organization_id=ORG_ID, usage=usage(quantity="NaN")),
-     ["usage[0].quantity", "finite"]),
-    ("quantity-nan-float", "partner_metering", dict(organization_id=ORG_ID, usage=usage(quantity=float("nan"))),
-     ["usage[0].quantity", "finite"]),
-    ("quantity-true", "partner_metering", dict(organization_id=ORG_ID, usage=usage(quantity=True)),
-     ["usage[0].quantity", "number"]),
-    ("quantity-abc", "partner_metering", dict(organization_id=ORG_ID, usage=usage(quantity="abc")),
-     ["usage[0].quantity", "number"]),
-    ("quantity-abc-with-client-id", "partner_metering", dict(client_id="crm-1", usage=usage(quantity="abc")),
-     ["usage[0].quantity"]),
+    (
+        "quantity-six-decimals",
+        "partner_metering",
+        dict(organization_id=ORG_ID, usage=usage(quantity="1.000001")),
+        ["usage[0].quantity", "5 decimal"],
+    ),
+    (
+        "quantity-six-decimals-float",
+        "partner_metering",
+        dict(organization_id=ORG_ID, usage=usage(quantity=0.123456)),
+        ["usage[0].quantity", "5 decimal"],
+    ),
+    (
+        "quantity-nan-string",
+        "partner_metering",
+        dict(organization_id=ORG_ID, usage=usage(quantity="NaN")),
+        ["usage[0].quantity", "finite"],
+    ),
+    (
+        "quantity-nan-float",
+        "partner_metering",
+        dict(organization_id=ORG_ID, usage=usage(quantity=float("nan"))),
+        ["usage[0].quantity", "finite"],
+    ),
+    (
+        "quantity-true",
+        "partner_metering",
+        dict(organization_id=ORG_ID, usage=usage(quantity=True)),
+        ["usage[0].quantity", "number"],
+    ),
+    (
+        "quantity-abc",
+        "partner_metering",
+        dict(organization_id=ORG_ID, usage=usage(quantity="abc")),
+        ["usage[0].quantity", "number"],
+    ),
+    (
+        "quantity-abc-with-client-id",
+        "partner_metering",
+        dict(client_id="crm-1", usage=usage(quantity="abc")),
+        ["usage[0].quantity"],
+    ),
     ("usage-empty", "partner_metering", dict(organization_id=ORG_ID, usage=[]), ["usage", "at least one"]),
     ("usage-unknown-key", "partner_metering", dict(organization_id=ORG_ID, usage=usage(price=3)), ["price"]),
     ("purge-with-active", "partner_org", dict(CREATE, purge=True, state="active"), ["purge", "state=terminated"]),
-    ("id-with-client-id", "partner_org", dict(id=ORG_ID, client_id="crm-other"), ["mutually exclusive", "id", "client_id"]),
-    ("metering-organization-id-with-client-id", "partner_metering",
-     dict(organization_id=ORG_ID, client_id="crm-other", usage=usage()), ["mutually exclusive", "client_id"]),
+    (
+        "id-with-client-id",
+        "partner_org",
+        dict(id=ORG_ID, client_id="crm-other"),
+        ["mutually exclusive", "id", "client_id"],
+    ),
+    (
+        "metering-organization-id-with-client-id",
+        "partner_metering",
+        dict(organization_id=ORG_ID, client_id="crm-other", usage=usage()),
+        ["mutually exclusive", "client_id"],
+    ),
 ]
 
 
@@ -64,11 +112,14 @@ def test_bad_input_fails_before_any_request(api, module, args, words):
     assert api.requests() == []
 
 
-@pytest.mark.parametrize("module, args", [
-    ("partner_org", dict(CREATE)),
-    ("partner_org_info", dict()),
-    ("partner_metering", dict(organization_id=ORG_ID, usage=usage())),
-])
+@pytest.mark.parametrize(
+    "module, args",
+    [
+        ("partner_org", dict(CREATE)),
+        ("partner_org_info", dict()),
+        ("partner_metering", dict(organization_id=ORG_ID, usage=usage())),
+    ],
+)
 def test_missing_credentials_name_the_environment_variables(api, module, args):
     run = api.run(module, credentials=False, env={"EXOSCALE_PARTNER_API_URL": api.sim.url}, **args)
     assert run.failed
@@ -79,8 +130,11 @@ def test_missing_credentials_name_the_environment_variables(api, module, args):
 
 def test_credentials_from_the_environment_work(api):
     """The counterpart of the case above: the same variables, when set, are used."""
-    env = {"EXOSCALE_API_KEY": api.args()["api_key"], "EXOSCALE_API_SECRET": api.args()["api_secret"],
-           "EXOSCALE_PARTNER_API_URL": api.sim.url}
+    env = {
+        "EXOSCALE_API_KEY": api.args()["api_key"],
+        "EXOSCALE_API_SECRET": api.args()["api_secret"],
+        "EXOSCALE_PARTNER_API_URL": api.sim.url,
+    }
     run = api.run("partner_org_info", credentials=False, env=env)
     assert not run.failed, run
     assert len(api.requests()) == 1

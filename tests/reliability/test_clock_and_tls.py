@@ -16,12 +16,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
 from harness import KEY, SECRET, Api
+
 from simulator.control import SimulatorProcess
 
-CREATE = dict(client_id="crm-clock-1", name="Clock Corp", owner_email="owner@clock.example",
-              address="Main Street", postcode="8001", city="Zurich", country="CH")
+CREATE = dict(
+    client_id="crm-clock-1",
+    name="Clock Corp",
+    owner_email="owner@clock.example",
+    address="Main Street",
+    postcode="8001",
+    city="Zurich",
+    country="CH",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +38,20 @@ def skewed_api():
         yield Api(sim)
 
 
-@pytest.mark.parametrize("module, args", [
-    ("partner_org_info", dict()),
-    ("partner_org", dict(CREATE)),
-    ("partner_metering", dict(organization_id="bf9bbc88-71ea-407c-9920-fc1101d86183",
-                              usage=[dict(product="partner", variable="license_product", quantity=1)])),
-])
+@pytest.mark.parametrize(
+    "module, args",
+    [
+        ("partner_org_info", dict()),
+        ("partner_org", dict(CREATE)),
+        (
+            "partner_metering",
+            dict(
+                organization_id="bf9bbc88-71ea-407c-9920-fc1101d86183",
+                usage=[dict(product="partner", variable="license_product", quantity=1)],
+            ),
+        ),
+    ],
+)
 def test_expired_signature_says_check_the_clock(skewed_api, module, args):
     skewed_api.admin.reset()
     run = skewed_api.run(module, **args)
@@ -53,24 +68,30 @@ def self_signed_certificate(directory):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
 @pytest.fixture(scope="module")
 def tls_sim(tmp_path_factory):
     cert, key = self_signed_certificate(tmp_path_factory.mktemp("tls"))
-    with SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)],
-                          check_errors=False) as sim:
+    with SimulatorProcess(
+        key=KEY, secret=SECRET, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)], check_errors=False
+    ) as sim:
         yield sim
 
 
@@ -83,6 +104,7 @@ def tls_log(sim):
 
 def test_validate_certs_is_true_by_default():
     from ansible_collections.exoscale.partner.plugins.module_utils._base import api_argument_spec
+
     assert api_argument_spec()["validate_certs"]["default"] is True
 
 

@@ -18,8 +18,15 @@ import time
 
 import pytest
 
-CREATE = dict(client_id="crm-rel-1", name="Reliable Corp", owner_email="owner@reliable.example",
-              address="Main Street", postcode="8001", city="Zurich", country="CH")
+CREATE = dict(
+    client_id="crm-rel-1",
+    name="Reliable Corp",
+    owner_email="owner@reliable.example",
+    address="Main Street",
+    postcode="8001",
+    city="Zurich",
+    country="CH",
+)
 USAGE = [dict(product="partner", variable="license_product", quantity="3.14159")]
 KINDS = ("create", "suspend", "terminate", "info", "get", "metering")
 OPERATION = {
@@ -135,10 +142,13 @@ def test_processed_then_503_on_create_without_client_id_fails_then_rerun_finds_i
     assert len([org for org in api.organizations() if org["name"] == args["name"]]) == 1
 
 
-@pytest.mark.parametrize("fault", [
-    dict(action="process_then_fail"),
-    dict(action="delay", delay=1.5),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        dict(action="process_then_fail"),
+        dict(action="delay", delay=1.5),
+    ],
+)
 def test_metering_that_may_have_been_applied_is_never_replayed(api, fault):
     module, args = prepare(api, "metering")
     api.admin.add_fault(operation=OPERATION["metering"], **fault)

@@ -17,9 +17,8 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 import harness
+import pytest
 from harness import KEY, SECRET
 
 BIN = os.path.dirname(sys.executable)
@@ -97,8 +96,15 @@ PLAYBOOK = """
 
 
 def ansible_env(tmp_path):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=harness.collections_root(), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_RETRY_FILES_ENABLED="0")
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=harness.collections_root(),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+    )
     for name in harness.CREDENTIAL_ENV:
         env.pop(name, None)
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
@@ -106,8 +112,15 @@ def ansible_env(tmp_path):
 
 
 def run(command, tmp_path, env=None):
-    return subprocess.run(command, cwd=str(tmp_path), env=env or ansible_env(tmp_path), capture_output=True, text=True,
-                          timeout=240, check=False)
+    return subprocess.run(
+        command,
+        cwd=str(tmp_path),
+        env=env or ansible_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
 
 def assert_no_secret(text):
@@ -118,11 +131,14 @@ def assert_no_secret(text):
 def test_every_module_at_vvvv_never_shows_the_secret(api, tmp_path):
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK % dict(url=api.sim.url, admin=api.sim.admin_url, key=KEY, secret=SECRET))
-    done = run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvvv", str(playbook)], tmp_path)
+    done = run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvvv", str(playbook)], tmp_path
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
-    assert re.search(r"localhost\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0\s+skipped=0\s+rescued=0\s+ignored=4",
-                     output), output[-2000:]
+    assert re.search(
+        r"localhost\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0\s+skipped=0\s+rescued=0\s+ignored=4", output
+    ), output[-2000:]
     assert_no_secret(output)
     assert "Traceback (most recent call last)" not in output
     # Only the module's own invocation record shows the masked option; no other value needed masking.
@@ -139,14 +155,20 @@ def test_every_module_at_vvvv_never_shows_the_secret(api, tmp_path):
 
 def inventory_config(tmp_path, api, **options):
     path = tmp_path / "customers.partner_orgs.yml"
-    settings = dict(dict(plugin="exoscale.partner.partner_orgs", api_url=api.sim.url, api_key=KEY, api_secret=SECRET,
-                         api_retries=1), **options)
+    settings = dict(
+        dict(
+            plugin="exoscale.partner.partner_orgs", api_url=api.sim.url, api_key=KEY, api_secret=SECRET, api_retries=1
+        ),
+        **options,
+    )
     path.write_text(json.dumps(settings))
     return path
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(harness.REPOSITORY_ROOT, "plugins", "inventory", "partner_orgs.py")),
-                    reason="the inventory plugin does not exist yet")
+@pytest.mark.skipif(
+    not os.path.exists(os.path.join(harness.REPOSITORY_ROOT, "plugins", "inventory", "partner_orgs.py")),
+    reason="the inventory plugin does not exist yet",
+)
 @pytest.mark.parametrize("failure", [None, "status", "auth"])
 def test_inventory_plugin_at_vvvv_never_shows_the_secret(api, tmp_path, failure):
     api.seed(client_id="crm-inventory-1")

@@ -14,14 +14,37 @@ import harness
 
 
 def test_short_soak_run_has_no_duplicates_nor_double_billing():
-    done = subprocess.run([sys.executable, os.path.join(harness.REPOSITORY_ROOT, "tools", "soak.py"),
-                           "--tasks", "60", "--fault-rate", "0.3", "--seed", "7"],
-                          capture_output=True, text=True, timeout=170, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(harness.REPOSITORY_ROOT, "tools", "soak.py"),
+            "--tasks",
+            "60",
+            "--fault-rate",
+            "0.3",
+            "--seed",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
     output = done.stdout + done.stderr
-    figures = dict((name.strip(), int(value)) for name, value in re.findall(r"^  ([a-z][a-z ()-]+?)\s+(\d+)", output, re.M))
+    figures = dict(
+        (name.strip(), int(value)) for name, value in re.findall(r"^  ([a-z][a-z ()-]+?)\s+(\d+)", output, re.M)
+    )
     assert figures["tasks"] == 60, output
     assert figures["faults injected (reached by the task)"] >= 5, output  # the faults really happened
-    for name in ("duplicates", "double-applied metering batches", "lost metering batches", "phantom metering batches",
-                 "state mismatches", "escaped exceptions", "secret leaks", "unresolved failures"):
+    for name in (
+        "duplicates",
+        "double-applied metering batches",
+        "lost metering batches",
+        "phantom metering batches",
+        "state mismatches",
+        "escaped exceptions",
+        "secret leaks",
+        "unresolved failures",
+    ):
         assert figures[name] == 0, output
     assert done.returncode == 0 and "RESULT: PASS" in output, output

@@ -40,9 +40,10 @@ def _make_collection_importable():
 
 _make_collection_importable()
 
+from sim_support import KEY, NEW_ORG, OTHER_KEY, OTHER_SECRET, SECRET  # noqa: E402
+
 from simulator.control import SimulatorProcess  # noqa: E402
 from simulator.server import Simulator, SimulatorServer  # noqa: E402
-from sim_support import KEY, NEW_ORG, OTHER_KEY, OTHER_SECRET, SECRET  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +67,9 @@ def call(sim):
 
     def send(method, path, json=None, params=None, key=KEY, secret=SECRET, **kwargs):
         kwargs.setdefault("timeout", 10)
-        return session.request(method, sim.url + path, json=json, params=params, auth=ExoscaleV2Auth(key, secret), **kwargs)
+        return session.request(
+            method, sim.url + path, json=json, params=params, auth=ExoscaleV2Auth(key, secret), **kwargs
+        )
 
     yield send
     session.close()

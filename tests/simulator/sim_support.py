@@ -19,7 +19,12 @@ BILLING = {
     "street-name": "Bahnhofstrasse",
     "building-number": "1",
 }
-NEW_ORG = {"display-name": "Acme AG", "billing-address": BILLING, "owner-email": "owner@acme.example", "client-id": "acme-1"}
+NEW_ORG = {
+    "display-name": "Acme AG",
+    "billing-address": BILLING,
+    "owner-email": "owner@acme.example",
+    "client-id": "acme-1",
+}
 UNKNOWN_ID = "bf9bbc88-71ea-407c-9920-fc1101d86183"
 
 

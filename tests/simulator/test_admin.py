@@ -10,9 +10,9 @@ import time
 import pytest
 import requests
 from exoscale_auth import ExoscaleV2Auth
+from sim_support import BILLING, KEY, NEW_ORG, SECRET
 
 from simulator.control import Admin, SimulatorError
-from sim_support import BILLING, KEY, NEW_ORG, SECRET
 
 LIST = "/distributor/organization"
 
@@ -40,7 +40,11 @@ def test_admin_calls_are_not_logged(sim):
 
 
 def test_reset_drops_everything_and_restores_config(call, sim, org):
-    call("POST", "/metering:apply", json={"organization": org["id"], "usage": [{"product": "p", "variable": "v", "quantity": 1}]})
+    call(
+        "POST",
+        "/metering:apply",
+        json={"organization": org["id"], "usage": [{"product": "p", "variable": "v", "quantity": 1}]},
+    )
     sim.admin.add_fault(action="drop")
     sim.admin.config(create_status="created", latency=0.01)
     sim.admin.reset()
@@ -53,18 +57,32 @@ def test_reset_drops_everything_and_restores_config(call, sim, org):
 
 def test_seed_with_id_status_and_snake_case_keys(call, sim):
     org_id = "0b1c7c3e-68a1-4c55-9c71-64c1a35a4a01"
-    seeded = sim.admin.seed_org(id=org_id, status="suspended", display_name="Seeded", billing_address=dict(BILLING, name="Seeded"), client_id="s-1")
-    assert seeded == {"id": org_id, "status": "suspended", "billing-address": dict(BILLING, name="Seeded"), "client-id": "s-1"}
+    seeded = sim.admin.seed_org(
+        id=org_id,
+        status="suspended",
+        display_name="Seeded",
+        billing_address=dict(BILLING, name="Seeded"),
+        client_id="s-1",
+    )
+    assert seeded == {
+        "id": org_id,
+        "status": "suspended",
+        "billing-address": dict(BILLING, name="Seeded"),
+        "client-id": "s-1",
+    }
     assert call("GET", LIST + "/" + org_id).json() == seeded
 
 
-@pytest.mark.parametrize("spec, word", [
-    ({"billing-address": BILLING}, "display-name"),
-    ({"display-name": "x", "billing-address": dict(BILLING, country="Switzerland")}, "billing-address.country"),
-    (dict(NEW_ORG, status="deleted"), "status"),
-    (dict(NEW_ORG, id="acme"), "id"),
-    (dict(NEW_ORG, colour="red"), "colour"),
-])
+@pytest.mark.parametrize(
+    "spec, word",
+    [
+        ({"billing-address": BILLING}, "display-name"),
+        ({"display-name": "x", "billing-address": dict(BILLING, country="Switzerland")}, "billing-address.country"),
+        (dict(NEW_ORG, status="deleted"), "status"),
+        (dict(NEW_ORG, id="acme"), "id"),
+        (dict(NEW_ORG, colour="red"), "colour"),
+    ],
+)
 def test_seed_is_validated(sim, spec, word):
     with pytest.raises(SimulatorError, match="400") as raised:
         sim.admin.seed_org(**spec)

@@ -9,14 +9,23 @@ import time
 
 import pytest
 import requests
+from sim_support import KEY, OTHER_KEY, OTHER_SECRET, SECRET
 
 from simulator.auth import expected_signature
-from sim_support import KEY, OTHER_KEY, OTHER_SECRET, SECRET
 
 LIST = "/distributor/organization"
 
 
-def header(key=KEY, secret=SECRET, method="GET", path="/v1.alpha" + LIST, body=b"", query_values="", expires=None, signed_args=None):
+def header(
+    key=KEY,
+    secret=SECRET,
+    method="GET",
+    path="/v1.alpha" + LIST,
+    body=b"",
+    query_values="",
+    expires=None,
+    signed_args=None,
+):
     expires = int(time.time()) + 600 if expires is None else expires
     signature = expected_signature(secret, method, path, body, query_values, expires)
     pragmas = "credential=%s" % key
@@ -52,14 +61,17 @@ def test_missing_header(sim):
     assert_refused(get(sim, None), "missing Authorization")
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer abc",
-    "EXO2-HMAC-SHA256",
-    "EXO2-HMAC-SHA256 credential=%s,signature=abc" % KEY,
-    "EXO2-HMAC-SHA256 credential=%s,expires=soon,signature=abc" % KEY,
-    "EXO2-HMAC-SHA256 credential=%s,expires=1,expires=2,signature=abc" % KEY,
-    "EXO2-HMAC-SHA256 credential=%s,colour=blue,expires=1,signature=abc" % KEY,
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer abc",
+        "EXO2-HMAC-SHA256",
+        "EXO2-HMAC-SHA256 credential=%s,signature=abc" % KEY,
+        "EXO2-HMAC-SHA256 credential=%s,expires=soon,signature=abc" % KEY,
+        "EXO2-HMAC-SHA256 credential=%s,expires=1,expires=2,signature=abc" % KEY,
+        "EXO2-HMAC-SHA256 credential=%s,colour=blue,expires=1,signature=abc" % KEY,
+    ],
+)
 def test_malformed_header(sim, authorization):
     assert_refused(get(sim, authorization), "malformed")
 
@@ -88,12 +100,20 @@ def test_tampered_body_is_refused(sim, org):
     batch = b'{"organization": "%s", "usage": [{"product": "p", "variable": "v", "quantity": 1}]}' % org["id"].encode()
     authorization = header(method="POST", path="/v1.alpha/metering:apply", body=batch)
     tampered = batch.replace(b'"quantity": 1', b'"quantity": 9')
-    response = requests.post(sim.url + "/metering:apply", data=tampered, timeout=10,
-                             headers={"Authorization": authorization, "Content-Type": "application/json"})
+    response = requests.post(
+        sim.url + "/metering:apply",
+        data=tampered,
+        timeout=10,
+        headers={"Authorization": authorization, "Content-Type": "application/json"},
+    )
     assert_refused(response, "invalid request signature")
     assert sim.admin.metering() == []
-    good = requests.post(sim.url + "/metering:apply", data=batch, timeout=10,
-                         headers={"Authorization": authorization, "Content-Type": "application/json"})
+    good = requests.post(
+        sim.url + "/metering:apply",
+        data=batch,
+        timeout=10,
+        headers={"Authorization": authorization, "Content-Type": "application/json"},
+    )
     assert good.status_code == 204
 
 

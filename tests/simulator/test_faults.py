@@ -9,9 +9,9 @@ import threading
 
 import pytest
 import requests
+from sim_support import NEW_ORG, wait_until
 
 from simulator.control import SimulatorError
-from sim_support import NEW_ORG, wait_until
 
 LIST = "/distributor/organization"
 
@@ -27,7 +27,10 @@ def test_status_with_retry_after_then_normal(call, sim):
     assert limited.headers["Retry-After"] == "3"
     assert "429" in limited.json()["message"]
     assert call("GET", LIST).status_code == 200
-    assert operations_and_faults(sim) == [("list-distributor-organizations", 429, "status"), ("list-distributor-organizations", 200, None)]
+    assert operations_and_faults(sim) == [
+        ("list-distributor-organizations", 429, "status"),
+        ("list-distributor-organizations", 200, None),
+    ]
 
 
 def test_status_without_retry_after(call, sim):
@@ -126,14 +129,17 @@ def test_a_delayed_request_does_not_block_others(call, sim):
     slow.join()
 
 
-@pytest.mark.parametrize("spec", [
-    {"action": "explode"},
-    {"action": "status", "status": 200},
-    {"action": "status", "count": 0},
-    {"action": "drop", "operation": "delete-everything"},
-    {"action": "delay", "delay": -1},
-    {"action": "status", "colour": "red"},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"action": "explode"},
+        {"action": "status", "status": 200},
+        {"action": "status", "count": 0},
+        {"action": "drop", "operation": "delete-everything"},
+        {"action": "delay", "delay": -1},
+        {"action": "status", "colour": "red"},
+    ],
+)
 def test_invalid_fault_specs_are_refused(sim, spec):
     with pytest.raises(SimulatorError, match="400"):
         sim.admin.add_fault(**spec)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sim_support import BILLING, NEW_ORG, UNKNOWN_ID
 
 ACTIONS = {
@@ -82,7 +81,11 @@ def test_output_carries_only_the_spec_fields(call):
     assert set(created) == {"id", "status", "billing-address", "client-id"}
     assert created["billing-address"] == BILLING
     without_client_id = {key: value for key, value in NEW_ORG.items() if key != "client-id"}
-    assert set(call("POST", "/distributor/organization", json=without_client_id).json()) == {"id", "status", "billing-address"}
+    assert set(call("POST", "/distributor/organization", json=without_client_id).json()) == {
+        "id",
+        "status",
+        "billing-address",
+    }
 
 
 def test_display_name_is_the_billing_address_name(call):

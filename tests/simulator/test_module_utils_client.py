@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.exoscale.partner.plugins.module_utils import _client
-
 from sim_support import BILLING, KEY, SECRET, UNKNOWN_ID
+
+from ansible_collections.exoscale.partner.plugins.module_utils import _client
 
 
 @pytest.fixture
@@ -17,7 +17,9 @@ def client(sim):
 
 
 def test_all_nine_operations(client, sim):
-    created = client.create_distributor_organization(display_name="Acme AG", billing_address=BILLING, owner_email="o@acme.example", client_id="acme-1")
+    created = client.create_distributor_organization(
+        display_name="Acme AG", billing_address=BILLING, owner_email="o@acme.example", client_id="acme-1"
+    )
     org_id = created["id"]
     assert created["status"] == "active"
     assert created["name"] == "Acme AG"
@@ -29,11 +31,15 @@ def test_all_nine_operations(client, sim):
     assert client.suspend_distributor_organization(id=org_id)["status"] == "suspended"
     assert client.activate_distributor_organization(id=org_id)["status"] == "active"
 
-    assert client.metering_transaction(organization=org_id, usage=[{"product": "partner", "variable": "commission", "quantity": "0.3"}]) == {"ok": True}
+    assert client.metering_transaction(
+        organization=org_id, usage=[{"product": "partner", "variable": "commission", "quantity": "0.3"}]
+    ) == {"ok": True}
     assert sim.admin.metering()[0]["usage"] == [{"product": "partner", "variable": "commission", "quantity": 0.3}]
 
     [record] = client.list_distributor_organization_usage(id=org_id)
-    assert ("partner", "commission", 0.3) in [(line["product"], line["variable"], line["quantity"]) for line in record["usage"]]
+    assert ("partner", "commission", 0.3) in [
+        (line["product"], line["variable"], line["quantity"]) for line in record["usage"]
+    ]
     assert set(record) == {"code", "currency", "total_excl_vat", "total_incl_vat", "start_date", "end_date", "usage"}
 
     assert client.terminate_distributor_organization(id=org_id)["message"]

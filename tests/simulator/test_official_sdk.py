@@ -10,7 +10,6 @@ import json
 import pytest
 from exoscale.api.exceptions import ExoscaleAPIAuthException, ExoscaleAPIClientException
 from exoscale.api.partner import Client
-
 from sim_support import BILLING, KEY, SECRET
 
 
@@ -20,7 +19,9 @@ def sdk(sim):
 
 
 def test_all_nine_operations(sdk, sim):
-    created = sdk.create_distributor_organization(display_name="Acme AG", billing_address=BILLING, owner_email="o@acme.example", client_id="acme-1")
+    created = sdk.create_distributor_organization(
+        display_name="Acme AG", billing_address=BILLING, owner_email="o@acme.example", client_id="acme-1"
+    )
     org_id = created["id"]
     assert created == {"id": org_id, "status": "active", "billing-address": BILLING, "client-id": "acme-1"}
 
@@ -29,8 +30,10 @@ def test_all_nine_operations(sdk, sim):
     assert sdk.suspend_distributor_organization(id=org_id)["status"] == "suspended"
     assert sdk.activate_distributor_organization(id=org_id)["status"] == "active"
 
-    usage = [{"product": "partner", "variable": "license_product", "quantity": 3.1415},
-             {"product": "partner", "variable": "commission", "quantity": -42.00005}]
+    usage = [
+        {"product": "partner", "variable": "license_product", "quantity": 3.1415},
+        {"product": "partner", "variable": "commission", "quantity": -42.00005},
+    ]
     # Known SDK defect: it parses the bodiless 204 as JSON after the server accepted the batch.
     with pytest.raises(json.JSONDecodeError):
         sdk.metering_transaction(organization=org_id, usage=usage)

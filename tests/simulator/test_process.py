@@ -16,37 +16,52 @@ import time
 import pytest
 import requests
 from exoscale_auth import ExoscaleV2Auth
+from sim_support import KEY, NEW_ORG, SECRET
 
 from simulator.control import REPOSITORY_ROOT, SimulatorError, SimulatorProcess
-from sim_support import KEY, NEW_ORG, SECRET
 
 
 def run_simulator(*arguments):
-    return subprocess.run([sys.executable, "-m", "simulator"] + list(arguments), cwd=REPOSITORY_ROOT,
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "simulator"] + list(arguments),
+        cwd=REPOSITORY_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def test_prints_one_line_and_exits_0_on_sigint():
     """SIGTERM is what SimulatorProcess sends; the tests using it check its exit code."""
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", "0", "--key", KEY, "--secret", SECRET],
-        cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPOSITORY_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = process.stdout.readline()
     assert re.fullmatch(r"listening on http://127\.0\.0\.1:\d+/v1\.alpha\n", line)
     url = line.split()[-1]
-    assert requests.get(url + "/distributor/organization", auth=ExoscaleV2Auth(KEY, SECRET), timeout=10).status_code == 200
+    assert (
+        requests.get(url + "/distributor/organization", auth=ExoscaleV2Auth(KEY, SECRET), timeout=10).status_code == 200
+    )
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=15)
     assert process.returncode == 0, stderr
     assert stdout == ""
 
 
-@pytest.mark.parametrize("arguments, word", [
-    (["--port", "0", "--key", "K"], "--secret"),
-    (["--port", "0", "--key", "K", "--secret", "S", "--key", "K2"], "pairs"),
-    (["--port", "0", "--key", "K", "--secret", "S", "--create-status", "suspended"], "create-status"),
-    (["--port", "0", "--key", "K", "--secret", "S", "--latency", "-1"], "latency"),
-])
+@pytest.mark.parametrize(
+    "arguments, word",
+    [
+        (["--port", "0", "--key", "K"], "--secret"),
+        (["--port", "0", "--key", "K", "--secret", "S", "--key", "K2"], "pairs"),
+        (["--port", "0", "--key", "K", "--secret", "S", "--create-status", "suspended"], "create-status"),
+        (["--port", "0", "--key", "K", "--secret", "S", "--latency", "-1"], "latency"),
+    ],
+)
 def test_bad_arguments_exit_non_zero(arguments, word):
     result = run_simulator(*arguments)
     assert result.returncode == 2
@@ -74,7 +89,10 @@ def test_state_persists_across_a_restart(tmp_path):
         created = requests.post(sim.url + "/distributor/organization", json=NEW_ORG, auth=auth, timeout=10).json()
         org_path = "/distributor/organization/" + created["id"]
         assert requests.put(sim.url + org_path + ":suspend", auth=auth, timeout=10).status_code == 200
-        batch = {"organization": created["id"], "usage": [{"product": "partner", "variable": "commission", "quantity": 0.3}]}
+        batch = {
+            "organization": created["id"],
+            "usage": [{"product": "partner", "variable": "commission", "quantity": 0.3}],
+        }
         assert requests.post(sim.url + "/metering:apply", json=batch, auth=auth, timeout=10).status_code == 204
         usage_before = requests.get(sim.url + org_path + "/usage", auth=auth, timeout=10).json()
         ledger_before = sim.admin.metering()
@@ -95,14 +113,17 @@ def test_latency_and_create_status_options(simulator_process):
         assert sim.port != simulator_process.port  # --port 0 picks a free port
         assert sim.admin.config() == {"create_status": "created", "latency": 0.25}
         started = time.monotonic()
-        created = requests.post(sim.url + "/distributor/organization", json=NEW_ORG, auth=ExoscaleV2Auth(KEY, SECRET), timeout=10)
+        created = requests.post(
+            sim.url + "/distributor/organization", json=NEW_ORG, auth=ExoscaleV2Auth(KEY, SECRET), timeout=10
+        )
         assert time.monotonic() - started >= 0.25
         assert created.json()["status"] == "created"
 
 
 def test_spec_errors_fail_the_context_manager(monkeypatch):
     sim = SimulatorProcess()
-    with pytest.raises(SimulatorError, match="break the official spec"):
-        with sim:
-            monkeypatch.setattr(sim.admin, "errors", lambda: [{"operation": "get-distributor-organization", "problem": "x"}])
+    with pytest.raises(SimulatorError, match="break the official spec"), sim:
+        monkeypatch.setattr(
+            sim.admin, "errors", lambda: [{"operation": "get-distributor-organization", "problem": "x"}]
+        )
     assert sim.process.returncode == 0

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime
 
-from simulator.state import usage_record
 from sim_support import NEW_ORG, UNKNOWN_ID
+
+from simulator.state import usage_record
 
 THIS_MONTH = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
 
@@ -20,7 +21,9 @@ def usage(call, org_id, period=None):
 
 
 def meter(call, org_id, *entries):
-    usage_list = [{"product": product, "variable": variable, "quantity": quantity} for product, variable, quantity in entries]
+    usage_list = [
+        {"product": product, "variable": variable, "quantity": quantity} for product, variable, quantity in entries
+    ]
     return call("POST", "/metering:apply", json={"organization": org_id, "usage": usage_list})
 
 
@@ -40,8 +43,10 @@ def test_usage_over_http_has_the_spec_shape(call, org):
     assert record["currency"] in ("CHF", "EUR", "USD")
     assert record["start-date"].startswith(THIS_MONTH)
     lines = record["usage"]
-    assert lines and all(set(line) == {"product", "variable", "description", "quantity", "unit", "total-excl-vat", "total-incl-vat"}
-                         for line in lines)
+    assert lines and all(
+        set(line) == {"product", "variable", "description", "quantity", "unit", "total-excl-vat", "total-incl-vat"}
+        for line in lines
+    )
     assert round(sum(line["total-excl-vat"] for line in lines), 2) == record["total-excl-vat"]
     assert record["total-incl-vat"] > record["total-excl-vat"]
 
@@ -60,8 +65,10 @@ def test_metering_is_ledgered_and_reflected_in_usage(call, sim, org):
 
     batches = sim.admin.metering()
     assert [batch["usage"] for batch in batches] == [
-        [{"product": "partner", "variable": "license_product", "quantity": 3.1415},
-         {"product": "partner", "variable": "commission", "quantity": -42.00005}],
+        [
+            {"product": "partner", "variable": "license_product", "quantity": 3.1415},
+            {"product": "partner", "variable": "commission", "quantity": -42.00005},
+        ],
         [{"product": "partner", "variable": "license_product", "quantity": 1}],
     ]
     assert all(batch["organization"] == org["id"] and batch["period"] == THIS_MONTH for batch in batches)

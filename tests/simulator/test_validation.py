@@ -11,9 +11,9 @@ import re
 import pytest
 import requests
 from exoscale_auth import ExoscaleV2Auth
+from sim_support import BILLING, KEY, NEW_ORG, SECRET, UNKNOWN_ID
 
 from simulator import state
-from sim_support import BILLING, KEY, NEW_ORG, SECRET, UNKNOWN_ID
 
 
 def assert_bad_request(response, *words):
@@ -43,8 +43,10 @@ def with_changes(**changes):
     return body
 
 
-@pytest.mark.parametrize("path", ["/distributor/organization/abc", "/distributor/organization/abc:activate",
-                                  "/distributor/organization/123/usage"])
+@pytest.mark.parametrize(
+    "path",
+    ["/distributor/organization/abc", "/distributor/organization/abc:activate", "/distributor/organization/123/usage"],
+)
 def test_path_id_must_be_a_uuid(call, path):
     method = "PUT" if ":" in path else "GET"
     assert_bad_request(call(method, path), "path parameter id", "uuid")
@@ -52,28 +54,35 @@ def test_path_id_must_be_a_uuid(call, path):
 
 @pytest.mark.parametrize("period", ["2025-1", "2025-13", "2025-00", "abcd-ef", "2025/01", "202501"])
 def test_usage_period_must_be_a_real_month(call, org, period):
-    assert_bad_request(call("GET", "/distributor/organization/%s/usage" % org["id"], params={"period": period}), "period")
+    assert_bad_request(
+        call("GET", "/distributor/organization/%s/usage" % org["id"], params={"period": period}), "period"
+    )
 
 
 def test_unknown_query_parameter(call, org):
-    assert_bad_request(call("GET", "/distributor/organization/%s/usage" % org["id"], params={"month": "2025-01"}), "month", "unknown")
+    assert_bad_request(
+        call("GET", "/distributor/organization/%s/usage" % org["id"], params={"month": "2025-01"}), "month", "unknown"
+    )
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"display_name": None}, "display-name"),
-    ({"display_name": ""}, "display-name"),
-    ({"display_name": "x" * 192}, "display-name"),
-    ({"owner_email": None}, "owner-email"),
-    ({"owner_email": "x" * 76}, "owner-email"),
-    ({"billing_address": None}, "billing-address"),
-    ({"billing_address__country": "CHE"}, "billing-address.country"),
-    ({"billing_address__postal_code": None}, "billing-address.postal-code"),
-    ({"billing_address__street_name": None}, "billing-address.street-name"),
-    ({"billing_address__city": 8001}, "billing-address.city"),
-    ({"client_id": "x" * 192}, "client-id"),
-    ({"name": "Acme"}, "name"),
-    ({"billing_address__street": "Main"}, "billing-address.street"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"display_name": None}, "display-name"),
+        ({"display_name": ""}, "display-name"),
+        ({"display_name": "x" * 192}, "display-name"),
+        ({"owner_email": None}, "owner-email"),
+        ({"owner_email": "x" * 76}, "owner-email"),
+        ({"billing_address": None}, "billing-address"),
+        ({"billing_address__country": "CHE"}, "billing-address.country"),
+        ({"billing_address__postal_code": None}, "billing-address.postal-code"),
+        ({"billing_address__street_name": None}, "billing-address.street-name"),
+        ({"billing_address__city": 8001}, "billing-address.city"),
+        ({"client_id": "x" * 192}, "client-id"),
+        ({"name": "Acme"}, "name"),
+        ({"billing_address__street": "Main"}, "billing-address.street"),
+    ],
+)
 def test_create_body_is_validated(call, sim, changes, field):
     assert_names_field(call("POST", "/distributor/organization", json=with_changes(**changes)), field)
     assert sim.admin.requests()[-1]["status"] == 400
@@ -82,25 +91,38 @@ def test_create_body_is_validated(call, sim, changes, field):
 
 def test_body_must_be_json(sim):
     auth = ExoscaleV2Auth(KEY, SECRET)
-    broken = requests.post(sim.url + "/distributor/organization", data=b'{"display-name": ', auth=auth, timeout=10,
-                           headers={"Content-Type": "application/json"})
+    broken = requests.post(
+        sim.url + "/distributor/organization",
+        data=b'{"display-name": ',
+        auth=auth,
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert_bad_request(broken, "JSON")
-    text = requests.post(sim.url + "/distributor/organization", data=b"display-name=x", auth=auth, timeout=10,
-                         headers={"Content-Type": "text/plain"})
+    text = requests.post(
+        sim.url + "/distributor/organization",
+        data=b"display-name=x",
+        auth=auth,
+        timeout=10,
+        headers={"Content-Type": "text/plain"},
+    )
     assert_bad_request(text, "mimetype")
     empty = requests.post(sim.url + "/distributor/organization", auth=auth, timeout=10)
     assert_bad_request(empty, "body")
 
 
-@pytest.mark.parametrize("usage, field", [
-    ([{"product": "p", "variable": "v", "quantity": "1"}], "usage[0].quantity"),
-    ([{"product": "p", "variable": "v", "quantity": 1.123456}], "usage[0].quantity"),
-    ([{"product": "p", "variable": "v"}], "usage[0].quantity"),
-    ([{"product": "p", "quantity": 1}], "usage[0].variable"),
-    ([{"product": "", "variable": "v", "quantity": 1}], "usage[0].product"),
-    ([{"product": "p", "variable": "v", "quantity": 1, "unit": "h"}], "usage[0].unit"),
-    ([], "usage"),
-])
+@pytest.mark.parametrize(
+    "usage, field",
+    [
+        ([{"product": "p", "variable": "v", "quantity": "1"}], "usage[0].quantity"),
+        ([{"product": "p", "variable": "v", "quantity": 1.123456}], "usage[0].quantity"),
+        ([{"product": "p", "variable": "v"}], "usage[0].quantity"),
+        ([{"product": "p", "quantity": 1}], "usage[0].variable"),
+        ([{"product": "", "variable": "v", "quantity": 1}], "usage[0].product"),
+        ([{"product": "p", "variable": "v", "quantity": 1, "unit": "h"}], "usage[0].unit"),
+        ([], "usage"),
+    ],
+)
 def test_metering_batch_is_validated(call, sim, org, usage, field):
     assert_names_field(call("POST", "/metering:apply", json={"organization": org["id"], "usage": usage}), field)
     assert sim.admin.metering() == []
@@ -109,7 +131,9 @@ def test_metering_batch_is_validated(call, sim, org, usage, field):
 def test_metering_organization_is_required_and_a_uuid(call):
     usage = [{"product": "p", "variable": "v", "quantity": 1}]
     assert_bad_request(call("POST", "/metering:apply", json={"usage": usage}), "organization")
-    assert_bad_request(call("POST", "/metering:apply", json={"organization": "acme", "usage": usage}), "organization", "uuid")
+    assert_bad_request(
+        call("POST", "/metering:apply", json={"organization": "acme", "usage": usage}), "organization", "uuid"
+    )
 
 
 def test_five_decimals_are_accepted(call, org):
@@ -129,15 +153,22 @@ def test_paths_outside_the_api_are_not_found(sim):
 
 
 def test_request_body_size_is_bounded(sim):
-    response = requests.post(sim.url + "/distributor/organization", data=b"x" * (1024 * 1024 + 1), timeout=10,
-                             auth=ExoscaleV2Auth(KEY, SECRET), headers={"Content-Type": "application/json"})
+    response = requests.post(
+        sim.url + "/distributor/organization",
+        data=b"x" * (1024 * 1024 + 1),
+        timeout=10,
+        auth=ExoscaleV2Auth(KEY, SECRET),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert "limit" in response.json()["message"]
 
 
 def test_response_breaking_the_spec_is_a_500_and_recorded(in_process, monkeypatch):
     """A simulator bug must never reach a client silently."""
-    monkeypatch.setattr(state, "organization_output", lambda org: {"id": org["id"], "status": "deleted", "billing-address": BILLING})
+    monkeypatch.setattr(
+        state, "organization_output", lambda org: {"id": org["id"], "status": "deleted", "billing-address": BILLING}
+    )
     simulator = in_process.simulator
     org = {"display-name": "Acme AG", "billing-address": BILLING, "owner-email": "o@acme.example"}
     url = in_process.base_url + "/v1.alpha/distributor/organization"

@@ -21,8 +21,11 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 
 def _collections_parents():
     """sys.path entries holding ansible_collections/exoscale/partner."""
-    return [entry for entry in sys.path
-            if entry and os.path.isdir(os.path.join(entry, "ansible_collections", "exoscale", "partner"))]
+    return [
+        entry
+        for entry in sys.path
+        if entry and os.path.isdir(os.path.join(entry, "ansible_collections", "exoscale", "partner"))
+    ]
 
 
 if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):

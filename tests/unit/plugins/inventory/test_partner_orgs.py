@@ -13,7 +13,6 @@ import os
 import sys
 
 import pytest
-
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
@@ -47,9 +46,17 @@ def sim(simulator, monkeypatch):
 
 
 def seed(sim, name, client_id=None, status="active", country="CH"):
-    wire = {"display-name": name, "status": status,
-            "billing-address": {"name": name, "street-name": "Main Street", "city": "Zurich",
-                                "postal-code": "8001", "country": country}}
+    wire = {
+        "display-name": name,
+        "status": status,
+        "billing-address": {
+            "name": name,
+            "street-name": "Main Street",
+            "city": "Zurich",
+            "postal-code": "8001",
+            "country": country,
+        },
+    }
     if client_id is not None:
         wire["client-id"] = client_id
     return sim.admin.seed_org(**wire)
@@ -100,8 +107,16 @@ def test_one_list_call_makes_each_live_org_a_local_host(tmp_path, sim):
     assert sorted(inventory.hosts) == sorted(["crm-1", "crm-2", created["id"]])
     assert hostvars(inventory, "crm-1")["ansible_connection"] == "local"
     assert hostvars(inventory, "crm-1")["partner_org"] == {
-        "id": active["id"], "status": "active", "name": "Alpha", "client_id": "crm-1", "address": "Main Street",
-        "building_number": None, "postcode": "8001", "city": "Zurich", "country": "CH"}
+        "id": active["id"],
+        "status": "active",
+        "name": "Alpha",
+        "client_id": "crm-1",
+        "address": "Main Street",
+        "building_number": None,
+        "postcode": "8001",
+        "city": "Zurich",
+        "country": "CH",
+    }
 
 
 def test_statuses_selects_the_hosts(tmp_path, sim):
@@ -122,8 +137,11 @@ def test_hostnames_priority_sanitising_and_collisions(tmp_path, sim):
 
 
 def test_hostnames_fall_back_to_the_id():
-    orgs = [{"id": "1", "client_id": None, "name": "N"}, {"id": "2", "client_id": "c", "name": None},
-            {"id": "3", "client_id": "", "name": None}]
+    orgs = [
+        {"id": "1", "client_id": None, "name": "N"},
+        {"id": "2", "client_id": "c", "name": None},
+        {"id": "3", "client_id": "", "name": None},
+    ]
     assert hostnames_for(orgs, ["client_id"]) == ({"1": "1", "2": "c", "3": "3"}, [])
     assert hostnames_for(orgs, ["name"]) == ({"1": "N", "2": "2", "3": "3"}, [])
 
@@ -141,11 +159,15 @@ def test_constructed_groups_keyed_groups_and_compose(tmp_path, sim):
     seed(sim, "Beta", client_id="crm-2", status="suspended", country="AT")
     seed(sim, "Gamma", client_id="crm-3", country="AT")
     inventory = run_inventory(
-        tmp_path, sim,
-        keyed_groups=[{"key": "partner_org.status", "prefix": "status"},
-                      {"key": "partner_org.country | lower", "prefix": "country"}],
+        tmp_path,
+        sim,
+        keyed_groups=[
+            {"key": "partner_org.status", "prefix": "status"},
+            {"key": "partner_org.country | lower", "prefix": "country"},
+        ],
         groups={"swiss": "partner_org.country == 'CH'"},
-        compose={"org_label": "partner_org.name ~ ' (' ~ partner_org.status ~ ')'"})
+        compose={"org_label": "partner_org.name ~ ' (' ~ partner_org.status ~ ')'"},
+    )
     assert group_hosts(inventory, "status_active") == ["crm-1", "crm-3"]
     assert group_hosts(inventory, "status_suspended") == ["crm-2"]
     assert group_hosts(inventory, "country_at") == ["crm-2", "crm-3"]
@@ -167,7 +189,9 @@ def test_credentials_and_url_from_the_environment(tmp_path, sim, monkeypatch):
 
 
 def test_missing_credentials_fail_before_any_request(tmp_path, sim):
-    with pytest.raises(AnsibleError, match=r"Missing Exoscale API credentials \(api_key, api_secret\).*EXOSCALE_API_KEY"):
+    with pytest.raises(
+        AnsibleError, match=r"Missing Exoscale API credentials \(api_key, api_secret\).*EXOSCALE_API_KEY"
+    ):
         run_inventory(tmp_path, sim, credentials=False)
     assert api_calls(sim) == []
 

@@ -4,6 +4,7 @@
 """Fixtures for the wire-room tests: a scripted HTTP server on 127.0.0.1 and the official spec."""
 
 from __future__ import absolute_import, division, print_function
+
 __metaclass__ = type
 
 import collections
@@ -43,8 +44,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         api = self.server.api
         split = urlsplit(self.path)
-        api.received.append(Received(self.command, self.path, split.path, parse_qsl(split.query, keep_blank_values=True),
-                                     dict(self.headers), body, self.client_address[1]))
+        api.received.append(
+            Received(
+                self.command,
+                self.path,
+                split.path,
+                parse_qsl(split.query, keep_blank_values=True),
+                dict(self.headers),
+                body,
+                self.client_address[1],
+            )
+        )
         reply = api.replies.pop(0) if api.replies else api.default
         if reply.action == "drop":
             self.close_connection = True
@@ -115,16 +125,17 @@ def _load_partner_spec():
 
 def _openapi_checker(spec):
     """Validate a received request (path, query, body) against the spec with openapi-core."""
+    import requests
     from openapi_core import OpenAPI
     from openapi_core.contrib.requests import RequestsOpenAPIRequest
-    import requests
 
     openapi = OpenAPI.from_dict(spec)
 
     def check(received):
         headers = {"Content-Type": received.headers["Content-Type"]} if received.body else {}
-        request = requests.Request(received.method, OFFICIAL_ORIGIN + received.raw_path,
-                                   data=received.body or None, headers=headers).prepare()
+        request = requests.Request(
+            received.method, OFFICIAL_ORIGIN + received.raw_path, data=received.body or None, headers=headers
+        ).prepare()
         openapi.validate_request(RequestsOpenAPIRequest(request))
 
     return check

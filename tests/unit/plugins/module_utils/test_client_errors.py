@@ -4,6 +4,7 @@
 """Error classes and messages, transport failures and the retry policy."""
 
 from __future__ import absolute_import, division, print_function
+
 __metaclass__ = type
 
 import email.utils
@@ -28,8 +29,17 @@ KEY = "EXOa1b2c3d4e5f6a7b8c9d0e1f2"
 SECRET = "s3cr3t-Zm9vYmFyYmF6cXV4LXRoaXMtaXMtbm90LXJlYWw"
 NOW = 1700000000
 ORG_ID = "bf9bbc88-71ea-407c-9920-fc1101d86183"
-ORG = {"id": ORG_ID, "status": "active", "billing-address": {"name": "Acme", "street-name": "Main St", "city": "Bern",
-                                                             "postal-code": "3000", "country": "CH"}}
+ORG = {
+    "id": ORG_ID,
+    "status": "active",
+    "billing-address": {
+        "name": "Acme",
+        "street-name": "Main St",
+        "city": "Bern",
+        "postal-code": "3000",
+        "country": "CH",
+    },
+}
 USAGE = [{"product": "p", "variable": "v", "quantity": 1}]
 ORG_FIELDS = dict(name="Acme", address="Main St", city="Bern", postcode="3000", country="CH", owner_email="a@b.example")
 
@@ -65,33 +75,85 @@ def metering(client):
 
 # -- status codes and messages ----------------------------------------------------------------------
 
-HTML_PAGE = (b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
-             + b"<p>nginx</p>" * 100 + b"</body></html>")
+HTML_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+    + b"<p>nginx</p>" * 100
+    + b"</body></html>"
+)
 
 STATUS_CASES = [
-    (400, dict(json_body={"message": "billing-address.country is invalid"}), ExoscaleAPIClientException,
-     "billing-address.country is invalid", False),
+    (
+        400,
+        dict(json_body={"message": "billing-address.country is invalid"}),
+        ExoscaleAPIClientException,
+        "billing-address.country is invalid",
+        False,
+    ),
     (401, dict(json_body={"message": "invalid signature"}), ExoscaleAPIAuthException, "invalid signature", False),
-    (403, dict(json_body={"error": "forbidden for this key"}), ExoscaleAPIAuthException, "forbidden for this key", False),
-    (404, dict(json_body={"message": "Organization not found"}), ExoscaleAPINotFoundException,
-     "Organization not found", False),
-    (409, dict(json_body={"error": {"message": "already exists"}}), ExoscaleAPIClientException, "already exists", False),
-    (422, dict(json_body={"type": "about:blank", "title": "Validation failed", "detail": "2 errors",
-                          "errors": [{"pointer": "/owner-email", "detail": "too long"}, "client-id is taken"]},
-               headers={"Content-Type": "application/problem+json"}),
-     ExoscaleAPIClientException, "Validation failed: 2 errors: errors: /owner-email: too long; client-id is taken", False),
-    (429, dict(json_body={"error": "rate-limited", "retry_after": 999}), ExoscaleAPIRateLimitException,
-     "rate-limited", False),
-    (500, dict(body=b"internal error\n  at line 3", headers={"Content-Type": "text/plain"}), ExoscaleAPIServerException,
-     "internal error at line 3", True),
-    (502, dict(body=HTML_PAGE, headers={"Content-Type": "text/html"}), ExoscaleAPIServerException,
-     "HTML page: 502 Bad Gateway", True),
+    (
+        403,
+        dict(json_body={"error": "forbidden for this key"}),
+        ExoscaleAPIAuthException,
+        "forbidden for this key",
+        False,
+    ),
+    (
+        404,
+        dict(json_body={"message": "Organization not found"}),
+        ExoscaleAPINotFoundException,
+        "Organization not found",
+        False,
+    ),
+    (
+        409,
+        dict(json_body={"error": {"message": "already exists"}}),
+        ExoscaleAPIClientException,
+        "already exists",
+        False,
+    ),
+    (
+        422,
+        dict(
+            json_body={
+                "type": "about:blank",
+                "title": "Validation failed",
+                "detail": "2 errors",
+                "errors": [{"pointer": "/owner-email", "detail": "too long"}, "client-id is taken"],
+            },
+            headers={"Content-Type": "application/problem+json"},
+        ),
+        ExoscaleAPIClientException,
+        "Validation failed: 2 errors: errors: /owner-email: too long; client-id is taken",
+        False,
+    ),
+    (
+        429,
+        dict(json_body={"error": "rate-limited", "retry_after": 999}),
+        ExoscaleAPIRateLimitException,
+        "rate-limited",
+        False,
+    ),
+    (
+        500,
+        dict(body=b"internal error\n  at line 3", headers={"Content-Type": "text/plain"}),
+        ExoscaleAPIServerException,
+        "internal error at line 3",
+        True,
+    ),
+    (
+        502,
+        dict(body=HTML_PAGE, headers={"Content-Type": "text/html"}),
+        ExoscaleAPIServerException,
+        "HTML page: 502 Bad Gateway",
+        True,
+    ),
     (503, dict(), ExoscaleAPIServerException, None, True),
 ]
 
 
-@pytest.mark.parametrize("status, answer, cls, message, maybe_processed", STATUS_CASES,
-                         ids=[str(case[0]) for case in STATUS_CASES])
+@pytest.mark.parametrize(
+    "status, answer, cls, message, maybe_processed", STATUS_CASES, ids=[str(case[0]) for case in STATUS_CASES]
+)
 def test_status_maps_to_exception_with_api_message(fake_api, status, answer, cls, message, maybe_processed):
     fake_api.always(reply(status, **answer))
     client = make_client(fake_api.url, retries=0)
@@ -111,8 +173,12 @@ def test_status_maps_to_exception_with_api_message(fake_api, status, answer, cls
 def test_exception_tree():
     assert issubclass(ExoscaleAPINotFoundException, ExoscaleAPIClientException)
     assert issubclass(ExoscaleAPIRateLimitException, ExoscaleAPIClientException)
-    for cls in (ExoscaleAPIAuthException, ExoscaleAPIClientException, ExoscaleAPIServerException,
-                ExoscaleAPITransportException):
+    for cls in (
+        ExoscaleAPIAuthException,
+        ExoscaleAPIClientException,
+        ExoscaleAPIServerException,
+        ExoscaleAPITransportException,
+    ):
         assert issubclass(cls, ExoscaleAPIException)
     assert not issubclass(ExoscaleAPIAuthException, ExoscaleAPIClientException)
 
@@ -142,17 +208,23 @@ def test_redirect_is_not_followed(fake_api):
 
 # -- malformed answers --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("answer, call", [
-    (reply(200, body=b"{not json", headers={"Content-Type": "application/json"}),
-     lambda c: c.get_distributor_organization(id=ORG_ID)),
-    (reply(200, body=b"<html>oops</html>"), lambda c: c.list_distributor_organizations()),
-    (reply(200), lambda c: c.get_distributor_organization(id=ORG_ID)),
-    (reply(200, json_body=["not", "an", "org"]), lambda c: c.activate_distributor_organization(id=ORG_ID)),
-    (reply(200, json_body={"orgs": []}), lambda c: c.list_distributor_organizations()),
-    (reply(200, json_body={"usage": []}), lambda c: c.list_distributor_organization_usage(id=ORG_ID)),
-    (reply(200, body=b"{truncated", headers={"Content-Type": "application/json"}), metering),
-    (reply(201, json_body=[1]), lambda c: c.create_distributor_organization(**ORG_FIELDS)),
-])
+
+@pytest.mark.parametrize(
+    "answer, call",
+    [
+        (
+            reply(200, body=b"{not json", headers={"Content-Type": "application/json"}),
+            lambda c: c.get_distributor_organization(id=ORG_ID),
+        ),
+        (reply(200, body=b"<html>oops</html>"), lambda c: c.list_distributor_organizations()),
+        (reply(200), lambda c: c.get_distributor_organization(id=ORG_ID)),
+        (reply(200, json_body=["not", "an", "org"]), lambda c: c.activate_distributor_organization(id=ORG_ID)),
+        (reply(200, json_body={"orgs": []}), lambda c: c.list_distributor_organizations()),
+        (reply(200, json_body={"usage": []}), lambda c: c.list_distributor_organization_usage(id=ORG_ID)),
+        (reply(200, body=b"{truncated", headers={"Content-Type": "application/json"}), metering),
+        (reply(201, json_body=[1]), lambda c: c.create_distributor_organization(**ORG_FIELDS)),
+    ],
+)
 def test_unusable_2xx_answer_is_a_transport_error(fake_api, answer, call):
     fake_api.script(answer)
     with pytest.raises(ExoscaleAPITransportException) as caught:
@@ -172,6 +244,7 @@ def test_message_operations_accept_an_empty_answer(fake_api):
 
 
 # -- transport failures ---------------------------------------------------------------------------------
+
 
 def closed_port_url():
     with socket.socket() as sock:
@@ -254,18 +327,21 @@ def test_backoff_grows_exponentially_with_jitter(fake_api):
     fake_api.always(reply(503))
     sleeps = Sleeps()
     with pytest.raises(ExoscaleAPIServerException):
-        make_client(fake_api.url, retries=4, sleep=sleeps, backoff_base=1, backoff_max=100).list_distributor_organizations()
+        make_client(
+            fake_api.url, retries=4, sleep=sleeps, backoff_base=1, backoff_max=100
+        ).list_distributor_organizations()
     assert len(sleeps) == 4
     for attempt, delay in enumerate(sleeps):
-        assert 2 ** attempt / 2 <= delay <= 2 ** attempt
+        assert 2**attempt / 2 <= delay <= 2**attempt
 
 
 def test_retries_are_bounded_by_total_wait(fake_api):
     fake_api.always(reply(503))
     sleeps = Sleeps()
     with pytest.raises(ExoscaleAPIServerException):
-        make_client(fake_api.url, retries=10, sleep=sleeps, backoff_base=10, backoff_max=40,
-                    max_retry_wait=60).list_distributor_organizations()
+        make_client(
+            fake_api.url, retries=10, sleep=sleeps, backoff_base=10, backoff_max=40, max_retry_wait=60
+        ).list_distributor_organizations()
     assert sum(sleeps) <= 60 and 2 <= len(sleeps) <= 4
 
 
@@ -296,8 +372,7 @@ def test_retry_after_beyond_the_budget_raises_at_once(fake_api):
 
 @pytest.mark.parametrize("name, call, body", POST_CALLS, ids=[case[0] for case in POST_CALLS])
 def test_post_is_retried_after_429(fake_api, name, call, body):
-    fake_api.script(reply(429, headers={"Retry-After": "2"}),
-                    reply(200, json_body=body) if body else reply(204))
+    fake_api.script(reply(429, headers={"Retry-After": "2"}), reply(200, json_body=body) if body else reply(204))
     sleeps = Sleeps()
     call(make_client(fake_api.url, sleep=sleeps))
     assert [received.method for received in fake_api.received] == ["POST", "POST"]
@@ -362,12 +437,15 @@ class RaisingAdapter(requests.adapters.BaseAdapter):
         pass
 
 
-@pytest.mark.parametrize("error, attempts, maybe_processed", [
-    (requests.exceptions.ConnectTimeout("connect timed out"), 3, False),
-    (requests.exceptions.ReadTimeout("read timed out"), 1, True),
-    (requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"), 1, True),
-    (requests.exceptions.ChunkedEncodingError("broken chunk"), 1, True),
-])
+@pytest.mark.parametrize(
+    "error, attempts, maybe_processed",
+    [
+        (requests.exceptions.ConnectTimeout("connect timed out"), 3, False),
+        (requests.exceptions.ReadTimeout("read timed out"), 1, True),
+        (requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"), 1, True),
+        (requests.exceptions.ChunkedEncodingError("broken chunk"), 1, True),
+    ],
+)
 def test_post_transport_failures_via_adapter(error, attempts, maybe_processed):
     client = make_client("http://partner.invalid/v1.alpha", retries=2)
     adapter = RaisingAdapter(error)
@@ -388,5 +466,12 @@ def test_secret_never_in_transport_errors():
 
 def test_retry_policy_is_documented():
     doc = _client.Client.__doc__
-    for words in ("429, 500, 502, 503, 504", "POST", "never opened", "Retry-After", "max_retry_wait", "maybe_processed"):
+    for words in (
+        "429, 500, 502, 503, 504",
+        "POST",
+        "never opened",
+        "Retry-After",
+        "max_retry_wait",
+        "maybe_processed",
+    ):
         assert words in doc

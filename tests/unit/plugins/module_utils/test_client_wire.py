@@ -4,6 +4,7 @@
 """Every operation on the wire (against a local fake server), and request signing."""
 
 from __future__ import absolute_import, division, print_function
+
 __metaclass__ = type
 
 import base64
@@ -18,8 +19,11 @@ import pytest
 import requests
 
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
-    DEFAULT_URL, Client, ExoscaleAPITransportException, sign_request)
-
+    DEFAULT_URL,
+    Client,
+    ExoscaleAPITransportException,
+    sign_request,
+)
 
 KEY = "EXOa1b2c3d4e5f6a7b8c9d0e1f2"
 SECRET = "s3cr3t-Zm9vYmFyYmF6cXV4LXRoaXMtaXMtbm90LXJlYWw"
@@ -27,22 +31,71 @@ NOW = 1700000000
 ORG_ID = "bf9bbc88-71ea-407c-9920-fc1101d86183"
 
 CURRENT_ORG = {
-    "id": ORG_ID, "status": "active", "client-id": "c-1",
-    "billing-address": {"name": "Acme", "street-name": "Main St", "building-number": "12", "city": "Bern",
-                        "postal-code": "3000", "country": "CH"},
+    "id": ORG_ID,
+    "status": "active",
+    "client-id": "c-1",
+    "billing-address": {
+        "name": "Acme",
+        "street-name": "Main St",
+        "building-number": "12",
+        "city": "Bern",
+        "postal-code": "3000",
+        "country": "CH",
+    },
 }
 LEGACY_ORG = {  # the 2025-10 flat schema the seed documents
-    "id": ORG_ID, "status": "suspended", "name": "Acme", "address": "Main St", "city": "Bern", "postcode": "3000",
-    "country": "CH", "owner-email": "a@b.example", "client-id": "c-1",
+    "id": ORG_ID,
+    "status": "suspended",
+    "name": "Acme",
+    "address": "Main St",
+    "city": "Bern",
+    "postcode": "3000",
+    "country": "CH",
+    "owner-email": "a@b.example",
+    "client-id": "c-1",
 }
-SNAKE_ORG = {"id": ORG_ID, "status": "active", "name": "Acme", "client_id": "c-1", "address": "Main St",
-             "building_number": "12", "postcode": "3000", "city": "Bern", "country": "CH"}
-USAGE = [{"code": "U-1", "currency": "CHF", "total-excl-vat": 10.5, "total-incl-vat": 11.35,
-          "start-date": "2025-01-01T00:00:00Z", "end-date": "2025-01-31T23:59:59Z",
-          "usage": [{"product": "partner", "variable": "license_product", "description": "licences", "quantity": 3.1415,
-                     "unit": "unit", "total-excl-vat": 10.5, "total-incl-vat": 11.35}]}]
-ORG_FIELDS = dict(name="Acme", address="Main St", building_number="12", city="Bern", postcode="3000", country="ch",
-                  owner_email="a@b.example", client_id="c-1")
+SNAKE_ORG = {
+    "id": ORG_ID,
+    "status": "active",
+    "name": "Acme",
+    "client_id": "c-1",
+    "address": "Main St",
+    "building_number": "12",
+    "postcode": "3000",
+    "city": "Bern",
+    "country": "CH",
+}
+USAGE = [
+    {
+        "code": "U-1",
+        "currency": "CHF",
+        "total-excl-vat": 10.5,
+        "total-incl-vat": 11.35,
+        "start-date": "2025-01-01T00:00:00Z",
+        "end-date": "2025-01-31T23:59:59Z",
+        "usage": [
+            {
+                "product": "partner",
+                "variable": "license_product",
+                "description": "licences",
+                "quantity": 3.1415,
+                "unit": "unit",
+                "total-excl-vat": 10.5,
+                "total-incl-vat": 11.35,
+            }
+        ],
+    }
+]
+ORG_FIELDS = dict(
+    name="Acme",
+    address="Main St",
+    building_number="12",
+    city="Bern",
+    postcode="3000",
+    country="ch",
+    owner_email="a@b.example",
+    client_id="c-1",
+)
 
 
 def reply(status=200, **kwargs):
@@ -58,41 +111,136 @@ def make_client(api, **kwargs):
 
 # Each case: the call, the scripted answer, the expected method, path, query, JSON body and result.
 OPERATIONS = [
-    ("list", lambda c: c.list_distributor_organizations(), reply(json_body={"organizations": [CURRENT_ORG]}),
-     "GET", "/v1.alpha/distributor/organization", [], None, {"organizations": [SNAKE_ORG]}),
-    ("get", lambda c: c.get_distributor_organization(id=ORG_ID), reply(json_body=CURRENT_ORG),
-     "GET", "/v1.alpha/distributor/organization/" + ORG_ID, [], None, SNAKE_ORG),
-    ("create", lambda c: c.create_distributor_organization(**ORG_FIELDS), reply(json_body=CURRENT_ORG),
-     "POST", "/v1.alpha/distributor/organization", [],
-     {"display-name": "Acme", "owner-email": "a@b.example", "client-id": "c-1",
-      "billing-address": {"name": "Acme", "street-name": "Main St", "building-number": "12", "city": "Bern",
-                          "postal-code": "3000", "country": "CH"}}, SNAKE_ORG),
-    ("activate", lambda c: c.activate_distributor_organization(id=ORG_ID), reply(json_body=CURRENT_ORG),
-     "PUT", "/v1.alpha/distributor/organization/%s:activate" % ORG_ID, [], None, SNAKE_ORG),
-    ("suspend", lambda c: c.suspend_distributor_organization(id=ORG_ID),
-     reply(json_body=dict(CURRENT_ORG, status="suspended")),
-     "PUT", "/v1.alpha/distributor/organization/%s:suspend" % ORG_ID, [], None, dict(SNAKE_ORG, status="suspended")),
-    ("terminate", lambda c: c.terminate_distributor_organization(id=ORG_ID), reply(json_body={"message": "terminated"}),
-     "DELETE", "/v1.alpha/distributor/organization/%s:terminate" % ORG_ID, [], None, {"message": "terminated"}),
-    ("purge", lambda c: c.schedule_purge_distributor_organization(id=ORG_ID),
-     reply(202, json_body={"message": "scheduled"}),
-     "PUT", "/v1.alpha/distributor/organization/%s:schedule-purge" % ORG_ID, [], None, {"message": "scheduled"}),
-    ("usage", lambda c: c.list_distributor_organization_usage(id=ORG_ID), reply(json_body=USAGE),
-     "GET", "/v1.alpha/distributor/organization/%s/usage" % ORG_ID, [], None, None),
-    ("usage-period", lambda c: c.list_distributor_organization_usage(id=ORG_ID, period="2025-01"), reply(json_body=[]),
-     "GET", "/v1.alpha/distributor/organization/%s/usage" % ORG_ID, [("period", "2025-01")], None, []),
-    ("metering", lambda c: c.metering_transaction(organization=ORG_ID, usage=[
-        {"product": "partner", "variable": "license_product", "quantity": 3.1415},
-        {"product": "partner", "variable": "commission", "quantity": decimal.Decimal("-42.00005")}]),
-     reply(204), "POST", "/v1.alpha/metering:apply", [],
-     {"organization": ORG_ID, "usage": [{"product": "partner", "variable": "license_product", "quantity": 3.1415},
-                                        {"product": "partner", "variable": "commission", "quantity": -42.00005}]},
-     {"ok": True}),
+    (
+        "list",
+        lambda c: c.list_distributor_organizations(),
+        reply(json_body={"organizations": [CURRENT_ORG]}),
+        "GET",
+        "/v1.alpha/distributor/organization",
+        [],
+        None,
+        {"organizations": [SNAKE_ORG]},
+    ),
+    (
+        "get",
+        lambda c: c.get_distributor_organization(id=ORG_ID),
+        reply(json_body=CURRENT_ORG),
+        "GET",
+        "/v1.alpha/distributor/organization/" + ORG_ID,
+        [],
+        None,
+        SNAKE_ORG,
+    ),
+    (
+        "create",
+        lambda c: c.create_distributor_organization(**ORG_FIELDS),
+        reply(json_body=CURRENT_ORG),
+        "POST",
+        "/v1.alpha/distributor/organization",
+        [],
+        {
+            "display-name": "Acme",
+            "owner-email": "a@b.example",
+            "client-id": "c-1",
+            "billing-address": {
+                "name": "Acme",
+                "street-name": "Main St",
+                "building-number": "12",
+                "city": "Bern",
+                "postal-code": "3000",
+                "country": "CH",
+            },
+        },
+        SNAKE_ORG,
+    ),
+    (
+        "activate",
+        lambda c: c.activate_distributor_organization(id=ORG_ID),
+        reply(json_body=CURRENT_ORG),
+        "PUT",
+        "/v1.alpha/distributor/organization/%s:activate" % ORG_ID,
+        [],
+        None,
+        SNAKE_ORG,
+    ),
+    (
+        "suspend",
+        lambda c: c.suspend_distributor_organization(id=ORG_ID),
+        reply(json_body=dict(CURRENT_ORG, status="suspended")),
+        "PUT",
+        "/v1.alpha/distributor/organization/%s:suspend" % ORG_ID,
+        [],
+        None,
+        dict(SNAKE_ORG, status="suspended"),
+    ),
+    (
+        "terminate",
+        lambda c: c.terminate_distributor_organization(id=ORG_ID),
+        reply(json_body={"message": "terminated"}),
+        "DELETE",
+        "/v1.alpha/distributor/organization/%s:terminate" % ORG_ID,
+        [],
+        None,
+        {"message": "terminated"},
+    ),
+    (
+        "purge",
+        lambda c: c.schedule_purge_distributor_organization(id=ORG_ID),
+        reply(202, json_body={"message": "scheduled"}),
+        "PUT",
+        "/v1.alpha/distributor/organization/%s:schedule-purge" % ORG_ID,
+        [],
+        None,
+        {"message": "scheduled"},
+    ),
+    (
+        "usage",
+        lambda c: c.list_distributor_organization_usage(id=ORG_ID),
+        reply(json_body=USAGE),
+        "GET",
+        "/v1.alpha/distributor/organization/%s/usage" % ORG_ID,
+        [],
+        None,
+        None,
+    ),
+    (
+        "usage-period",
+        lambda c: c.list_distributor_organization_usage(id=ORG_ID, period="2025-01"),
+        reply(json_body=[]),
+        "GET",
+        "/v1.alpha/distributor/organization/%s/usage" % ORG_ID,
+        [("period", "2025-01")],
+        None,
+        [],
+    ),
+    (
+        "metering",
+        lambda c: c.metering_transaction(
+            organization=ORG_ID,
+            usage=[
+                {"product": "partner", "variable": "license_product", "quantity": 3.1415},
+                {"product": "partner", "variable": "commission", "quantity": decimal.Decimal("-42.00005")},
+            ],
+        ),
+        reply(204),
+        "POST",
+        "/v1.alpha/metering:apply",
+        [],
+        {
+            "organization": ORG_ID,
+            "usage": [
+                {"product": "partner", "variable": "license_product", "quantity": 3.1415},
+                {"product": "partner", "variable": "commission", "quantity": -42.00005},
+            ],
+        },
+        {"ok": True},
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, call, reply, method, path, query, body, result", OPERATIONS,
-                         ids=[case[0] for case in OPERATIONS])
+@pytest.mark.parametrize(
+    "name, call, reply, method, path, query, body, result", OPERATIONS, ids=[case[0] for case in OPERATIONS]
+)
 def test_operation_on_the_wire(fake_api, spec_check, name, call, reply, method, path, query, body, result):
     fake_api.script(reply)
     answer = call(make_client(fake_api))
@@ -113,15 +261,30 @@ def test_usage_answer_is_snake_case(fake_api):
     fake_api.script(reply(json_body=USAGE))
     (record,) = make_client(fake_api).list_distributor_organization_usage(id=ORG_ID)
     assert record["total_excl_vat"] == 10.5 and record["start_date"] == "2025-01-01T00:00:00Z"
-    assert record["usage"][0] == {"product": "partner", "variable": "license_product", "description": "licences",
-                                  "quantity": 3.1415, "unit": "unit", "total_excl_vat": 10.5, "total_incl_vat": 11.35}
+    assert record["usage"][0] == {
+        "product": "partner",
+        "variable": "license_product",
+        "description": "licences",
+        "quantity": 3.1415,
+        "unit": "unit",
+        "total_excl_vat": 10.5,
+        "total_incl_vat": 11.35,
+    }
 
 
 def test_seed_organization_dict_is_sent_in_the_current_schema(fake_api, spec_check):
     fake_api.script(reply(json_body=CURRENT_ORG))
-    make_client(fake_api).create_distributor_organization(organization={
-        "name": "Customer Corp", "address": "123 Business Ave", "city": "Zurich", "postcode": "8001",
-        "country": "CH", "owner-email": "admin@customer.com", "client-id": "internal-1234"})
+    make_client(fake_api).create_distributor_organization(
+        organization={
+            "name": "Customer Corp",
+            "address": "123 Business Ave",
+            "city": "Zurich",
+            "postcode": "8001",
+            "country": "CH",
+            "owner-email": "admin@customer.com",
+            "client-id": "internal-1234",
+        }
+    )
     sent = json.loads(fake_api.received[0].body)
     assert sent["display-name"] == sent["billing-address"]["name"] == "Customer Corp"
     spec_check(fake_api.received[0])
@@ -138,7 +301,9 @@ def test_invalid_input_never_reaches_the_network(fake_api):
     with pytest.raises(ValueError, match="period"):
         client.list_distributor_organization_usage(id=ORG_ID, period="2025-1")
     with pytest.raises(ValueError, match=r"usage\[0\]\.quantity"):
-        client.metering_transaction(organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 0.1 + 0.2}])
+        client.metering_transaction(
+            organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 0.1 + 0.2}]
+        )
     assert fake_api.received == []
 
 
@@ -147,52 +312,78 @@ def test_methods_take_keyword_arguments_only(fake_api):
         make_client(fake_api).get_distributor_organization(ORG_ID)  # pylint: disable=missing-kwoa,too-many-function-args
 
 
-@pytest.mark.parametrize("quantity, exact", [
-    (decimal.Decimal("0.3"), b"0.3"),
-    (0.3, b"0.3"),
-    ("0.30000", b"0.30000"),
-    (-42.00005, b"-42.00005"),
-    (7, b"7"),
-])
+@pytest.mark.parametrize(
+    "quantity, exact",
+    [
+        (decimal.Decimal("0.3"), b"0.3"),
+        (0.3, b"0.3"),
+        ("0.30000", b"0.30000"),
+        (-42.00005, b"-42.00005"),
+        (7, b"7"),
+    ],
+)
 def test_metering_quantities_exact_bytes(fake_api, spec_check, quantity, exact):
     fake_api.script(reply(204))
-    make_client(fake_api).metering_transaction(organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": quantity}])
+    make_client(fake_api).metering_transaction(
+        organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": quantity}]
+    )
     body = fake_api.received[0].body
-    assert body == b'{"organization":"' + ORG_ID.encode() + b'","usage":[{"product":"p","variable":"v","quantity":' + exact + b'}]}'
+    assert (
+        body
+        == b'{"organization":"'
+        + ORG_ID.encode()
+        + b'","usage":[{"product":"p","variable":"v","quantity":'
+        + exact
+        + b"}]}"
+    )
     spec_check(fake_api.received[0])
 
 
-@pytest.mark.parametrize("reply, expected", [
-    (reply(204), {"ok": True}),
-    (reply(200, json_body={"ok": True}), {"ok": True}),
-    (reply(200, json_body={}), {"ok": True}),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        (reply(204), {"ok": True}),
+        (reply(200, json_body={"ok": True}), {"ok": True}),
+        (reply(200, json_body={}), {"ok": True}),
+    ],
+)
 def test_metering_answers(fake_api, reply, expected):
     fake_api.script(reply)
-    assert make_client(fake_api).metering_transaction(
-        organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 1}]) == expected
+    assert (
+        make_client(fake_api).metering_transaction(
+            organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 1}]
+        )
+        == expected
+    )
 
 
-@pytest.mark.parametrize("answer, words", [
-    (reply(200), "empty answer (HTTP 200)"),
-    (reply(200, json_body={"ok": False}), '{"ok": false}'),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (reply(200), "empty answer (HTTP 200)"),
+        (reply(200, json_body={"ok": False}), '{"ok": false}'),
+    ],
+)
 def test_metering_answers_that_do_not_prove_success_fail(fake_api, answer, words):
     """An empty 200 (a proxy swallowing the batch) or ok=false is no proof the batch was billed."""
     fake_api.script(answer)
     with pytest.raises(ExoscaleAPITransportException) as caught:
         make_client(fake_api).metering_transaction(
-            organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 1}])
+            organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": 1}]
+        )
     assert words in str(caught.value) and caught.value.maybe_processed is True
     assert len(fake_api.received) == 1
 
 
-@pytest.mark.parametrize("wire, expected", [
-    (CURRENT_ORG, SNAKE_ORG),
-    (LEGACY_ORG, dict(SNAKE_ORG, status="suspended", building_number=None)),
-    (dict(CURRENT_ORG, status="archived", extra={"x": [1]}), dict(SNAKE_ORG, status="archived")),
-    ({"id": ORG_ID, "status": "created"}, dict(dict.fromkeys(SNAKE_ORG), id=ORG_ID, status="created")),
-])
+@pytest.mark.parametrize(
+    "wire, expected",
+    [
+        (CURRENT_ORG, SNAKE_ORG),
+        (LEGACY_ORG, dict(SNAKE_ORG, status="suspended", building_number=None)),
+        (dict(CURRENT_ORG, status="archived", extra={"x": [1]}), dict(SNAKE_ORG, status="archived")),
+        ({"id": ORG_ID, "status": "created"}, dict(dict.fromkeys(SNAKE_ORG), id=ORG_ID, status="created")),
+    ],
+)
 def test_both_wire_generations_and_unknown_fields(fake_api, wire, expected):
     fake_api.script(reply(json_body={"organizations": [wire], "next": None}), reply(json_body=wire))
     client = make_client(fake_api)
@@ -229,8 +420,13 @@ SIGNED_CALLS = [
     ("get-list", lambda c: c.list_distributor_organizations(), reply(json_body={"organizations": []})),
     ("get-query", lambda c: c.list_distributor_organization_usage(id=ORG_ID, period="2025-01"), reply(json_body=[])),
     ("post-body", lambda c: c.create_distributor_organization(**ORG_FIELDS), reply(json_body=CURRENT_ORG)),
-    ("post-metering", lambda c: c.metering_transaction(
-        organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": "0.1"}]), reply(204)),
+    (
+        "post-metering",
+        lambda c: c.metering_transaction(
+            organization=ORG_ID, usage=[{"product": "p", "variable": "v", "quantity": "0.1"}]
+        ),
+        reply(204),
+    ),
     ("put-colon", lambda c: c.activate_distributor_organization(id=ORG_ID), reply(json_body=CURRENT_ORG)),
     ("delete-colon", lambda c: c.terminate_distributor_organization(id=ORG_ID), reply(json_body={"message": "ok"})),
 ]
@@ -244,7 +440,9 @@ def test_signature_matches_the_reference_implementation(fake_api, monkeypatch, n
     received = fake_api.received[0]
     assert ":" not in received.path or "%3A" not in received.raw_path
     monkeypatch.setattr(exoscale_auth, "time", types.SimpleNamespace(time=lambda: NOW))
-    reference = requests.Request(received.method, fake_api.origin + received.raw_path, data=received.body or None).prepare()
+    reference = requests.Request(
+        received.method, fake_api.origin + received.raw_path, data=received.body or None
+    ).prepare()
     exoscale_auth.ExoscaleV2Auth(KEY, SECRET)(reference)
     assert received.headers["Authorization"] == reference.headers["Authorization"]
     assert ",expires=%d," % (NOW + 600) in received.headers["Authorization"]
@@ -254,10 +452,20 @@ def test_signature_message_layout():
     expires = NOW + 600
     message = b"GET /v1.alpha/distributor/organization/%s/usage\n\n2025-01\n\n%d" % (ORG_ID.encode(), expires)
     signature = base64.b64encode(hmac.new(SECRET.encode(), message, hashlib.sha256).digest()).decode()
-    header = sign_request(KEY, SECRET, "GET", "/v1.alpha/distributor/organization/%s/usage" % ORG_ID, None,
-                          [("period", "2025-01")], expires)
+    header = sign_request(
+        KEY,
+        SECRET,
+        "GET",
+        "/v1.alpha/distributor/organization/%s/usage" % ORG_ID,
+        None,
+        [("period", "2025-01")],
+        expires,
+    )
     assert header == "EXO2-HMAC-SHA256 credential=%s,signed-query-args=period,expires=%d,signature=%s" % (
-        KEY, expires, signature)
+        KEY,
+        expires,
+        signature,
+    )
 
 
 def test_signature_sorts_query_names_and_covers_the_body():
@@ -272,5 +480,7 @@ def test_each_attempt_is_signed_with_a_fresh_expiry(fake_api):
     ticks = itertools.count(NOW, 5)
     fake_api.script(reply(503), reply(json_body=CURRENT_ORG))
     make_client(fake_api, clock=lambda: next(ticks)).get_distributor_organization(id=ORG_ID)
-    expiries = [int(received.headers["Authorization"].split(",expires=")[1].split(",")[0]) for received in fake_api.received]
+    expiries = [
+        int(received.headers["Authorization"].split(",expires=")[1].split(",")[0]) for received in fake_api.received
+    ]
     assert expiries[0] == NOW + 600 and expiries[1] > expiries[0]

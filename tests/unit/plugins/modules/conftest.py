@@ -13,7 +13,6 @@ import json
 import uuid
 
 import pytest
-
 from ansible.module_utils import basic
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _base, _client
@@ -33,23 +32,32 @@ except ImportError:  # ansible-core < 2.19
 
 
 ORG_KEYS = ("id", "status", "name", "client_id", "address", "building_number", "postcode", "city", "country")
-READ_OPERATIONS = ("list_distributor_organizations", "get_distributor_organization",
-                   "list_distributor_organization_usage")
+READ_OPERATIONS = (
+    "list_distributor_organizations",
+    "get_distributor_organization",
+    "list_distributor_organization_usage",
+)
 CREDENTIALS = {"api_key": "EXOkey", "api_secret": "s3cr3t-value", "api_url": "http://127.0.0.1:9/v1.alpha"}
 
 
 def make_org(**fields):
     org = dict.fromkeys(ORG_KEYS)
-    org.update(id=str(uuid.uuid4()), status="active", name="Customer Corp", address="Main Street",
-               postcode="8001", city="Zurich", country="CH")
+    org.update(
+        id=str(uuid.uuid4()),
+        status="active",
+        name="Customer Corp",
+        address="Main Street",
+        postcode="8001",
+        city="Zurich",
+        country="CH",
+    )
     org.update(fields)
     return org
 
 
 def api_error(cls, status, message, maybe_processed=False):
     """An exception of the client's hierarchy, as the client raises it."""
-    return cls("HTTP %s: %s" % (status, message), status=status, api_message=message,
-               maybe_processed=maybe_processed)
+    return cls("HTTP %s: %s" % (status, message), status=status, api_message=message, maybe_processed=maybe_processed)
 
 
 class FakeClient:
@@ -159,9 +167,8 @@ def run_module(monkeypatch, fake_client):
         module_args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
         warnings = []
         monkeypatch.setattr(basic.AnsibleModule, "_test_warnings", warnings, raising=False)
-        with patch_module_args(module_args):
-            with pytest.raises(ModuleExit) as caught:
-                main()
+        with patch_module_args(module_args), pytest.raises(ModuleExit) as caught:
+            main()
         result = caught.value.result
         result["warnings"] = warnings
         return result

@@ -12,7 +12,6 @@ import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _base, _client
 from ansible_collections.exoscale.partner.plugins.modules.partner_metering import main
-
 from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import (
     CREDENTIALS,
     FakeClient,
@@ -59,8 +58,10 @@ def test_one_post_with_organization_id(run_module, fake_client):
     result = run_module(main, dict(organization_id=ORG_A, usage=usage))
     assert result["failed"] is False
     assert result["changed"] is True
-    assert result["metering"] == {"organization_id": ORG_A,
-                                  "usage": [entry("1"), entry("-42.00005", variable="commission")]}
+    assert result["metering"] == {
+        "organization_id": ORG_A,
+        "usage": [entry("1"), entry("-42.00005", variable="commission")],
+    }
     assert operations(fake_client) == ["metering_transaction"]
     assert fake_client.bodies == [
         '{"organization":"%s","usage":[{"product":"partner","variable":"license_product","quantity":1},'
@@ -68,20 +69,23 @@ def test_one_post_with_organization_id(run_module, fake_client):
     ]
 
 
-@pytest.mark.parametrize("quantity, exact", [
-    (0.3, "0.3"),                 # a YAML float: never 0.30000000000000004
-    (0.1 + 0.2, None),            # that float noise itself has too many decimals
-    ("0.30000", "0.30000"),       # a string keeps the decimals as written
-    (-42.00005, "-42.00005"),
-    ("3.1415", "3.1415"),
-    (" 7 ", "7"),
-    (12, "12"),
-    (-3, "-3"),
-    ("-0.00001", "-0.00001"),
-    (1e-05, "0.00001"),           # repr is 1e-05: sent in plain notation
-    ("1E+2", "100"),
-    (123456789012345678, "123456789012345678"),
-])
+@pytest.mark.parametrize(
+    "quantity, exact",
+    [
+        (0.3, "0.3"),  # a YAML float: never 0.30000000000000004
+        (0.1 + 0.2, None),  # that float noise itself has too many decimals
+        ("0.30000", "0.30000"),  # a string keeps the decimals as written
+        (-42.00005, "-42.00005"),
+        ("3.1415", "3.1415"),
+        (" 7 ", "7"),
+        (12, "12"),
+        (-3, "-3"),
+        ("-0.00001", "-0.00001"),
+        (1e-05, "0.00001"),  # repr is 1e-05: sent in plain notation
+        ("1E+2", "100"),
+        (123456789012345678, "123456789012345678"),
+    ],
+)
 def test_quantities_are_sent_and_returned_exactly(run_module, fake_client, quantity, exact):
     result = run_module(main, dict(organization_id=ORG_A, usage=[entry(quantity)]))
     if exact is None:
@@ -96,8 +100,26 @@ def test_quantities_are_sent_and_returned_exactly(run_module, fake_client, quant
     ]
 
 
-@pytest.mark.parametrize("quantity", [True, False, "NaN", "nan", "inf", "-Infinity", float("nan"), float("inf"),
-                                      "1.000001", 0.123456, "abc", "", "1,5", [1], {"a": 1}])
+@pytest.mark.parametrize(
+    "quantity",
+    [
+        True,
+        False,
+        "NaN",
+        "nan",
+        "inf",
+        "-Infinity",
+        float("nan"),
+        float("inf"),
+        "1.000001",
+        0.123456,
+        "abc",
+        "",
+        "1,5",
+        [1],
+        {"a": 1},
+    ],
+)
 def test_bad_quantity_fails_before_any_call_naming_the_entry(run_module, fake_client, quantity):
     fake_client.orgs = [make_org(id=ORG_A, client_id="c1")]
     result = run_module(main, dict(client_id="c1", usage=[entry(1), entry(2), entry(quantity)]))
@@ -154,9 +176,11 @@ def test_exactly_one_of_organization_id_and_client_id(run_module, fake_client, a
 
 
 def test_client_id_resolves_the_one_live_org_with_one_list_call(run_module, fake_client):
-    fake_client.orgs = [make_org(id=ORG_A, status="terminated", client_id="c1"),
-                        make_org(id=ORG_B, status="active", client_id="c1"),
-                        make_org(id=ORG_C, status="active", client_id="c2")]
+    fake_client.orgs = [
+        make_org(id=ORG_A, status="terminated", client_id="c1"),
+        make_org(id=ORG_B, status="active", client_id="c1"),
+        make_org(id=ORG_C, status="active", client_id="c2"),
+    ]
     result = run_module(main, dict(client_id="c1", usage=[entry(5)]))
     assert result["changed"] is True
     assert result["metering"]["organization_id"] == ORG_B
@@ -172,9 +196,11 @@ def test_client_id_accepts_any_status_but_terminated(run_module, fake_client, st
 
 
 def test_client_id_matching_several_live_orgs_fails_listing_them(run_module, fake_client):
-    fake_client.orgs = [make_org(id=ORG_A, status="active", client_id="c1"),
-                        make_org(id=ORG_B, status="suspended", client_id="c1"),
-                        make_org(id=ORG_C, status="active", client_id="c2")]
+    fake_client.orgs = [
+        make_org(id=ORG_A, status="active", client_id="c1"),
+        make_org(id=ORG_B, status="suspended", client_id="c1"),
+        make_org(id=ORG_C, status="active", client_id="c2"),
+    ]
     result = run_module(main, dict(client_id="c1", usage=[entry(5)]))
     assert result["failed"] is True
     assert ORG_A in result["msg"] and ORG_B in result["msg"] and ORG_C not in result["msg"]
@@ -183,8 +209,10 @@ def test_client_id_matching_several_live_orgs_fails_listing_them(run_module, fak
 
 
 def test_client_id_matching_only_terminated_orgs_fails_listing_them(run_module, fake_client):
-    fake_client.orgs = [make_org(id=ORG_A, status="terminated", client_id="c1"),
-                        make_org(id=ORG_C, status="active", client_id="c2")]
+    fake_client.orgs = [
+        make_org(id=ORG_A, status="terminated", client_id="c1"),
+        make_org(id=ORG_C, status="active", client_id="c2"),
+    ]
     result = run_module(main, dict(client_id="c1", usage=[entry(5)]))
     assert result["failed"] is True
     assert ORG_A in result["msg"] and "terminated" in result["msg"] and ORG_C not in result["msg"]
@@ -204,8 +232,10 @@ def test_check_mode_sends_nothing_and_returns_the_batch(run_module, fake_client)
     usage = [entry("0.30000"), entry(-1, variable="commission")]
     result = run_module(main, dict(client_id="c1", usage=usage), check_mode=True)
     assert result["changed"] is True
-    assert result["metering"] == {"organization_id": ORG_B,
-                                  "usage": [entry("0.30000"), entry("-1", variable="commission")]}
+    assert result["metering"] == {
+        "organization_id": ORG_B,
+        "usage": [entry("0.30000"), entry("-1", variable="commission")],
+    }
     assert operations(fake_client) == ["list_distributor_organizations"]
     assert fake_client.bodies == []
 
@@ -225,7 +255,8 @@ def test_check_mode_still_rejects_bad_entries(run_module, fake_client):
 
 def test_failure_that_may_have_been_applied_says_so(run_module, fake_client):
     fake_client.errors["metering_transaction"] = api_error(
-        _client.ExoscaleAPIServerException, 503, "unavailable", maybe_processed=True)
+        _client.ExoscaleAPIServerException, 503, "unavailable", maybe_processed=True
+    )
     result = run_module(main, dict(organization_id=ORG_A, usage=[entry("1.5")]))
     assert result["failed"] is True
     assert "MAY HAVE BEEN APPLIED" in result["msg"]
@@ -241,7 +272,8 @@ def test_failure_that_may_have_been_applied_says_so(run_module, fake_client):
 def test_timeout_after_the_server_applied_says_it_may_have_been_applied(run_module, fake_client):
     fake_client.apply_then_fail = True
     fake_client.errors["metering_transaction"] = api_error(
-        _client.ExoscaleAPITransportException, None, "read timed out", maybe_processed=True)
+        _client.ExoscaleAPITransportException, None, "read timed out", maybe_processed=True
+    )
     result = run_module(main, dict(organization_id=ORG_A, usage=[entry(2)]))
     assert result["failed"] is True
     assert "MAY HAVE BEEN APPLIED" in result["msg"]

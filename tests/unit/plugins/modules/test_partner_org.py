@@ -11,7 +11,6 @@ import pytest
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
 from ansible_collections.exoscale.partner.plugins.modules import partner_org
 from ansible_collections.exoscale.partner.plugins.modules.partner_org import plan_actions
-
 from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import CREDENTIALS, api_error, make_org
 
 STATUSES = (None, "created", "active", "suspended", "terminated")
@@ -42,8 +41,14 @@ MUTATION = {
     "terminate": "terminate_distributor_organization",
     "schedule_purge": "schedule_purge_distributor_organization",
 }
-CREATE_ARGS = dict(name="Customer Corp", owner_email="admin@customer.example", address="Main Street",
-                   postcode="8001", city="Zurich", country="ch")
+CREATE_ARGS = dict(
+    name="Customer Corp",
+    owner_email="admin@customer.example",
+    address="Main Street",
+    postcode="8001",
+    city="Zurich",
+    country="ch",
+)
 
 
 def expected_plan(status, state, purge):
@@ -121,8 +126,10 @@ def test_created_org_is_activated_when_api_returns_created(run_module, fake_clie
 
 
 def test_create_sends_fields_and_returns_org(run_module, fake_client):
-    result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1", building_number="12b",
-                                               display_name="Alias Corp", postal_code="1000"))
+    result = run_module(
+        partner_org.main,
+        dict(CREATE_ARGS, client_id="crm-1", building_number="12b", display_name="Alias Corp", postal_code="1000"),
+    )
     assert result["changed"] and result["actions"] == ["create"]
     org = result["organization"]
     assert (org["name"], org["postcode"], org["country"], org["building_number"]) == ("Alias Corp", "1000", "CH", "12b")
@@ -131,8 +138,9 @@ def test_create_sends_fields_and_returns_org(run_module, fake_client):
 
 
 def test_check_mode_predicts_created_org(run_module, fake_client):
-    result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1", state="suspended"),
-                        check_mode=True, diff=True)
+    result = run_module(
+        partner_org.main, dict(CREATE_ARGS, client_id="crm-1", state="suspended"), check_mode=True, diff=True
+    )
     assert result["changed"] and result["actions"] == ["create", "suspend"]
     org = result["organization"]
     assert org["id"] is None and org["status"] == "suspended" and org["name"] == "Customer Corp"
@@ -203,8 +211,10 @@ def test_drift_warns_without_change(run_module, fake_client):
     fake_client.orgs.append(make_org(client_id="crm-1", name="Old Name", address="Old Street"))
     result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1"))
     assert result["changed"] is False and result["actions"] == []
-    assert result["drift"] == {"name": {"current": "Old Name", "desired": "Customer Corp"},
-                               "address": {"current": "Old Street", "desired": "Main Street"}}
+    assert result["drift"] == {
+        "name": {"current": "Old Name", "desired": "Customer Corp"},
+        "address": {"current": "Old Street", "desired": "Main Street"},
+    }
     assert any("address, name" in w for w in result["warnings"])
     assert fake_client.mutating_calls == []
 
@@ -226,7 +236,8 @@ def test_diff_mode_shows_status_change(run_module, fake_client):
 def test_ambiguous_create_failure_recovers_by_client_id(run_module, fake_client):
     fake_client.apply_then_fail = True
     fake_client.errors["create_distributor_organization"] = api_error(
-        _client.ExoscaleAPIServerException, 502, "bad gateway", maybe_processed=True)
+        _client.ExoscaleAPIServerException, 502, "bad gateway", maybe_processed=True
+    )
     result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1"))
     assert not result["failed"] and result["changed"] and result["actions"] == ["create"]
     assert len(fake_client.orgs) == 1 and result["organization"]["id"] == fake_client.orgs[0]["id"]
@@ -235,7 +246,8 @@ def test_ambiguous_create_failure_recovers_by_client_id(run_module, fake_client)
 
 def test_ambiguous_create_failure_not_found_fails(run_module, fake_client):
     fake_client.errors["create_distributor_organization"] = api_error(
-        _client.ExoscaleAPITransportException, None, "read timed out", maybe_processed=True)
+        _client.ExoscaleAPITransportException, None, "read timed out", maybe_processed=True
+    )
     result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1"))
     assert result["failed"] and "0 organizations with client_id 'crm-1'" in result["msg"]
     assert fake_client.mutating_calls == ["create_distributor_organization"]
@@ -243,7 +255,8 @@ def test_ambiguous_create_failure_not_found_fails(run_module, fake_client):
 
 def test_ambiguous_create_without_client_id_warns_of_duplicates(run_module, fake_client):
     fake_client.errors["create_distributor_organization"] = api_error(
-        _client.ExoscaleAPIServerException, 500, "internal error", maybe_processed=True)
+        _client.ExoscaleAPIServerException, 500, "internal error", maybe_processed=True
+    )
     result = run_module(partner_org.main, dict(CREATE_ARGS))
     assert result["failed"] and "duplicate" in result["msg"] and "client_id" in result["msg"]
     assert result["status"] == 500
@@ -251,7 +264,8 @@ def test_ambiguous_create_without_client_id_warns_of_duplicates(run_module, fake
 
 def test_client_error_reports_status_and_message(run_module, fake_client):
     fake_client.errors["create_distributor_organization"] = api_error(
-        _client.ExoscaleAPIClientException, 400, "owner-email already used")
+        _client.ExoscaleAPIClientException, 400, "owner-email already used"
+    )
     result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1"))
     assert result["failed"] and result["status"] == 400
     assert result["api_message"] == "owner-email already used"
@@ -260,7 +274,8 @@ def test_client_error_reports_status_and_message(run_module, fake_client):
 
 def test_expired_signature_mentions_clock(run_module, fake_client):
     fake_client.errors["list_distributor_organizations"] = api_error(
-        _client.ExoscaleAPIAuthException, 403, "request expired")
+        _client.ExoscaleAPIAuthException, 403, "request expired"
+    )
     result = run_module(partner_org.main, dict(client_id="crm-1"))
     assert result["failed"] and "clock" in result["msg"] and result["status"] == 403
     assert "list organizations" in result["msg"]

@@ -10,7 +10,6 @@ import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _base, _client
 from ansible_collections.exoscale.partner.plugins.modules.partner_org_info import main
-
 from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import FakeClient, api_error, make_org
 
 ORG_A = "11111111-1111-4111-8111-111111111111"
@@ -26,10 +25,24 @@ ORGS = [
 
 
 def usage_record(org_id, quantity):
-    line = dict(product="partner", variable="license_product", description=org_id, quantity=quantity,
-                unit="unit", total_excl_vat=1.5, total_incl_vat=1.62)
-    return dict(code="U1", currency="CHF", total_excl_vat=1.5, total_incl_vat=1.62,
-                start_date="2026-01-01T00:00:00Z", end_date="2026-01-31T23:59:59Z", usage=[line])
+    line = dict(
+        product="partner",
+        variable="license_product",
+        description=org_id,
+        quantity=quantity,
+        unit="unit",
+        total_excl_vat=1.5,
+        total_incl_vat=1.62,
+    )
+    return dict(
+        code="U1",
+        currency="CHF",
+        total_excl_vat=1.5,
+        total_incl_vat=1.62,
+        start_date="2026-01-01T00:00:00Z",
+        end_date="2026-01-31T23:59:59Z",
+        usage=[line],
+    )
 
 
 class UsageFakeClient(FakeClient):
@@ -60,17 +73,20 @@ def test_no_filter_returns_all_with_one_list_call(run_module, fake_client):
     assert fake_client.calls == [("list_distributor_organizations", {})]
 
 
-@pytest.mark.parametrize("args, expected", [
-    (dict(client_id="cust-1"), [ORG_A, ORG_C]),
-    (dict(name="Beta"), [ORG_B]),
-    (dict(name="beta"), []),
-    (dict(status=["active", "suspended"]), [ORG_A, ORG_B]),
-    (dict(status=["created"]), []),
-    (dict(status=[]), [ORG_A, ORG_B, ORG_C]),
-    (dict(client_id="cust-1", status=["terminated"]), [ORG_C]),
-    (dict(name="Alpha", client_id="cust-2"), []),
-    (dict(client_id="nobody"), []),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (dict(client_id="cust-1"), [ORG_A, ORG_C]),
+        (dict(name="Beta"), [ORG_B]),
+        (dict(name="beta"), []),
+        (dict(status=["active", "suspended"]), [ORG_A, ORG_B]),
+        (dict(status=["created"]), []),
+        (dict(status=[]), [ORG_A, ORG_B, ORG_C]),
+        (dict(client_id="cust-1", status=["terminated"]), [ORG_C]),
+        (dict(name="Alpha", client_id="cust-2"), []),
+        (dict(client_id="nobody"), []),
+    ],
+)
 def test_filters_narrow_one_list_call(run_module, fake_client, args, expected):
     assert ids(run_module(main, args)) == expected
     assert fake_client.calls == [("list_distributor_organizations", {})]
@@ -82,11 +98,14 @@ def test_id_makes_one_get(run_module, fake_client):
     assert fake_client.calls == [("get_distributor_organization", {"id": ORG_B})]
 
 
-@pytest.mark.parametrize("args, expected", [
-    (dict(status=["active"]), []),
-    (dict(status=["suspended"], name="Beta", client_id="cust-2"), [ORG_B]),
-    (dict(client_id="cust-1"), []),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (dict(status=["active"]), []),
+        (dict(status=["suspended"], name="Beta", client_id="cust-2"), [ORG_B]),
+        (dict(client_id="cust-1"), []),
+    ],
+)
 def test_id_with_other_filters_still_narrows(run_module, fake_client, args, expected):
     assert ids(run_module(main, dict(args, id=ORG_B))) == expected
     assert [call[0] for call in fake_client.calls] == ["get_distributor_organization"]
@@ -143,7 +162,8 @@ def test_usage_without_period_leaves_the_default_to_the_api(run_module, fake_cli
 
 def test_usage_error_fails_naming_the_org(run_module, fake_client):
     fake_client.errors["list_distributor_organization_usage"] = api_error(
-        _client.ExoscaleAPIAuthException, 403, "forbidden")
+        _client.ExoscaleAPIAuthException, 403, "forbidden"
+    )
     result = run_module(main, dict(id=ORG_A, usage=True))
     assert result["failed"] is True
     assert "usage of organization %s" % ORG_A in result["msg"]

@@ -37,24 +37,46 @@ def find_collection_root():
     """
     directory = os.path.dirname(os.path.abspath(__file__))
     while True:
-        if os.path.isfile(os.path.join(directory, "galaxy.yml")) and \
-                os.path.isfile(os.path.join(directory, "simulator", "__main__.py")):
+        if os.path.isfile(os.path.join(directory, "galaxy.yml")) and os.path.isfile(
+            os.path.join(directory, "simulator", "__main__.py")
+        ):
             return directory
         parent = os.path.dirname(directory)
         if parent == directory:
-            raise SystemExit("simulator_ctl: no directory above %s holds galaxy.yml and simulator/__main__.py"
-                             % os.path.abspath(__file__))
+            raise SystemExit(
+                "simulator_ctl: no directory above %s holds galaxy.yml and simulator/__main__.py"
+                % os.path.abspath(__file__)
+            )
         directory = parent
 
 
 def start(args):
     root = find_collection_root()
     handle, log_path = tempfile.mkstemp(prefix="partner-simulator-", suffix=".log")
-    command = [sys.executable, os.path.abspath(__file__), "supervise", "--ttl", str(args.ttl), "--",
-               sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", "0"] + args.simulator_args
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "supervise",
+        "--ttl",
+        str(args.ttl),
+        "--",
+        sys.executable,
+        "-m",
+        "simulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ] + args.simulator_args
     with os.fdopen(handle, "w") as log_file:
-        process = subprocess.Popen(command, cwd=root, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     url = wait_for_url(process, log_path, args.timeout)
     if url is None:
         stop_group(process.pid)
@@ -62,13 +84,22 @@ def start(args):
             output = log_file.read()
         os.remove(log_path)
         code = process.poll()
-        what = "exited with code %s before printing" % code if code is not None else "did not print within %ss" % args.timeout
-        sys.stderr.write("simulator_ctl: the simulator (python -m simulator in %s) %s 'listening on'. "
-                         "Its output:\n%s\n" % (root, what, output))
+        what = (
+            "exited with code %s before printing" % code
+            if code is not None
+            else "did not print within %ss" % args.timeout
+        )
+        sys.stderr.write(
+            "simulator_ctl: the simulator (python -m simulator in %s) %s 'listening on'. "
+            "Its output:\n%s\n" % (root, what, output)
+        )
         return 1
-    base = url[:-len(API_PATH)] if url.endswith(API_PATH) else url
-    print(json.dumps({"pid": process.pid, "api_url": url, "admin_url": base + "/_simulator",
-                      "log": log_path, "root": root}))
+    base = url[: -len(API_PATH)] if url.endswith(API_PATH) else url
+    print(
+        json.dumps(
+            {"pid": process.pid, "api_url": url, "admin_url": base + "/_simulator", "log": log_path, "root": root}
+        )
+    )
     return 0
 
 
