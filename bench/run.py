@@ -101,10 +101,10 @@ class Runner:
                 % (result.returncode, result.stdout[-4000:], result.stderr[-2000:])
             )
         with open(timer) as timings:
-            return dict((entry["task"], entry["seconds"]) for entry in json.load(timings)), wall
+            return {entry["task"]: entry["seconds"] for entry in json.load(timings)}, wall
 
     def inventory(self, count):
-        hosts = dict(("bench-%05d" % n, {"customer": customer(n)}) for n in range(count))
+        hosts = {"bench-%05d" % n: {"customer": customer(n)} for n in range(count)}
         return self.write("customers.json", {"customers": {"hosts": hosts, "vars": {"ansible_connection": "local"}}})
 
 
@@ -115,7 +115,7 @@ def local_play(tasks, hosts="localhost"):
 def partner_org_task(name, args, item="customer"):
     return {
         "name": name,
-        "exoscale.partner.partner_org": dict(dict((key, "{{ %s.%s }}" % (item, key)) for key in customer(0)), **args),
+        "exoscale.partner.partner_org": dict({key: "{{ %s.%s }}" % (item, key) for key in customer(0)}, **args),
     }
 
 

@@ -60,7 +60,7 @@ class Admin:
             raise SimulatorError(
                 "admin %s %s failed with HTTP %d: %s"
                 % (method, path, error.code, error.read().decode("utf-8", "replace"))
-            )
+            ) from None
 
     def requests(self):
         return self.call("GET", "/requests")["requests"]

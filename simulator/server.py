@@ -55,7 +55,7 @@ def _canonical_uuid(value, field):
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise ApiError(400, "%s: %r is not a UUID" % (field, value))
+        raise ApiError(400, "%s: %r is not a UUID" % (field, value)) from None
 
 
 class Simulator:
@@ -249,7 +249,7 @@ class Simulator:
         try:
             return self.store.create_organization(body, status, org_id)
         except Conflict as error:
-            raise ApiError(409, str(error))
+            raise ApiError(409, str(error)) from None
 
     def get_config(self):
         with self.lock:
@@ -338,7 +338,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise ApiError(400, "invalid Content-Length header")
+            raise ApiError(400, "invalid Content-Length header") from None
         if length < 0:
             raise ApiError(400, "invalid Content-Length header")
         if length > MAX_BODY_BYTES:

@@ -155,7 +155,7 @@ def same_file_content(source: str, target: str) -> bool:
 
 
 def remove_stale(wanted: set[str]) -> None:
-    for directory, subdirs, files in os.walk(COLLECTION_COPY, topdown=False):
+    for directory, _subdirs, files in os.walk(COLLECTION_COPY, topdown=False):
         relative_dir = os.path.relpath(directory, COLLECTION_COPY)
         if any(relative_dir == keep or relative_dir.startswith(keep + os.sep) for keep in KEEP_IN_COPY):
             continue

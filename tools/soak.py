@@ -88,7 +88,7 @@ class Soak:
         )
 
     def run(self, module, args, timeout=TIMEOUT):
-        args = dict((key, value) for key, value in args.items() if key != "client")  # "client": bookkeeping only
+        args = {key: value for key, value in args.items() if key != "client"}  # "client": bookkeeping only
         result = harness.run_module(module, self.api(api_timeout=timeout, **args))
         if result.error:
             self.problem("escaped exceptions", result.error)

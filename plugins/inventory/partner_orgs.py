@@ -164,10 +164,10 @@ def hostnames_for(orgs, fields):
     for name in preferred.values():
         counts[name] = counts.get(name, 0) + 1
     collided = sorted(name for name, count in counts.items() if count > 1)
-    names = dict(
-        (org_id, safe_hostname("%s_%s" % (name, org_id)) if counts[name] > 1 else name)
+    names = {
+        org_id: safe_hostname("%s_%s" % (name, org_id)) if counts[name] > 1 else name
         for org_id, name in preferred.items()
-    )
+    }
     return names, collided
 
 
@@ -210,7 +210,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "The exoscale.partner.partner_orgs inventory needs the Python library 'requests' "
                 "on the controller: %s" % _client.REQUESTS_IMPORT_ERROR
             )
-        options = dict((name, self._templated_option(name)) for name in api_argument_spec())
+        options = {name: self._templated_option(name) for name in api_argument_spec()}
         problem = credentials_problem(options)
         if problem:
             raise AnsibleError(problem)
@@ -218,7 +218,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             return client.list_distributor_organizations()["organizations"]
         except _client.ExoscaleAPIException as exc:
-            raise AnsibleError("Failed to list the organizations of the distributor: %s" % explain(exc))
+            raise AnsibleError("Failed to list the organizations of the distributor: %s" % explain(exc)) from None
         finally:
             client.close()
 

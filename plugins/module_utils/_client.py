@@ -426,7 +426,7 @@ def _quantity(value, where):
         # repr of a float is the shortest text that round-trips: 0.1 stays 0.1.
         number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except decimal.InvalidOperation:
-        raise ValueError("%s: expected a number, got %r" % (where, value))
+        raise ValueError("%s: expected a number, got %r" % (where, value)) from None
     if not number.is_finite():
         raise ValueError("%s: must be a finite number, got %r" % (where, value))
     text = format(number, "f")  # plain notation, decimals as written: '1E+2' -> '100', '0.30000' stays
@@ -474,7 +474,7 @@ def validate_usage(usage):
 
 
 def _without_none(mapping):
-    return dict((key, value) for key, value in mapping.items() if value is not None)
+    return {key: value for key, value in mapping.items() if value is not None}
 
 
 def dump_json(value):
@@ -535,7 +535,7 @@ _USAGE_LINE_KEYS = ("product", "variable", "description", "quantity", "unit", "t
 def _snake_record(data, keys):
     if not isinstance(data, dict):
         raise ValueError("expected an object")
-    return dict((key.replace("-", "_"), _get(data, key)) for key in keys)
+    return {key.replace("-", "_"): _get(data, key) for key in keys}
 
 
 def _usage_from_wire(data):
@@ -729,7 +729,7 @@ class Client:
                 response=response,
                 maybe_processed=True,
                 retryable=False,
-            )
+            ) from exc
 
     def _status_error(self, method, path, response):
         status = response.status_code

@@ -225,7 +225,7 @@ def describe(orgs):
     return ", ".join("%s (status %s, name %r)" % (org["id"], org["status"], org["name"]) for org in orgs)
 
 
-def resolve_client_id(partner, client_id):
+def resolve_client_id(partner, client_id):  # noqa: RET503 (partner.fail exits)
     """The id of the one organization with this client ID that is not terminated, or fail."""
     same_client = partner.find_organizations(client_id=client_id)
     live = [org for org in same_client if org["status"] != TERMINATED]

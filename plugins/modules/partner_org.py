@@ -239,8 +239,8 @@ def find_current(pm, p):
 
 
 def find_drift(current, p):
-    desired = dict((f, p[f].upper() if f == "country" else p[f]) for f in BILLING_FIELDS if p[f] is not None)
-    return dict((f, dict(current=current[f], desired=v)) for f, v in desired.items() if current[f] != v)
+    desired = {f: p[f].upper() if f == "country" else p[f] for f in BILLING_FIELDS if p[f] is not None}
+    return {f: dict(current=current[f], desired=v) for f, v in desired.items() if current[f] != v}
 
 
 def create(pm, p, fields):
@@ -285,7 +285,7 @@ def validate_fields(p):
     """Check every given organization field, as create would, before any request."""
     if p["id"] is not None:
         _client.validate_uuid(p["id"], "id")
-    _client.validate_organization_fields(**dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None))
+    _client.validate_organization_fields(**{f: p[f] for f in CREATE_FIELDS if p[f] is not None})
 
 
 def ensure(pm):
@@ -300,7 +300,7 @@ def ensure(pm):
             "cannot be reactivated: create a new one (with a new client_id)." % (current["id"], p["state"])
         )
     planned = plan_actions(current, p["state"], p["purge"])
-    fields = dict((f, p[f]) for f in CREATE_FIELDS if p[f] is not None)
+    fields = {f: p[f] for f in CREATE_FIELDS if p[f] is not None}
     if "create" in planned:
         missing = [f for f in REQUIRED_TO_CREATE if p[f] is None]
         if missing:

@@ -25,7 +25,7 @@ def test_quick_benchmark_request_counts(tmp_path):
     results = json.loads(out.read_text())
     orgs = results["args"]["orgs"]
 
-    counts = dict((row["task"], (row["requests"], row["detail"])) for row in results["requests"])
+    counts = {row["task"]: (row["requests"], row["detail"]) for row in results["requests"]}
     assert counts["no-op converge by client_id"] == (1, "GET list-distributor-organizations")
     assert counts["no-op converge by id"] == (1, "GET get-distributor-organization")
     assert counts["create (create_status=active)"][0] == 2
@@ -33,7 +33,7 @@ def test_quick_benchmark_request_counts(tmp_path):
     assert counts["activate"] == (2, "GET list-distributor-organizations + PUT activate-distributor-organization")
     assert counts["terminate + purge"][0] == 3
 
-    runs = dict(((row["pattern"], row["run"]), row) for row in results["converge"] if row["pattern"] != "speedup")
+    runs = {(row["pattern"], row["run"]): row for row in results["converge"] if row["pattern"] != "speedup"}
     assert len(runs) == 4
     for (pattern, run), row in runs.items():
         assert row["gets"] == orgs, (pattern, run, row)  # exactly one GET per organization

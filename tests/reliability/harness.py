@@ -125,7 +125,7 @@ def run_module(name, args, check_mode=False, diff=False, env=None, backoff_base=
     output, error = io.StringIO(), None
     module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     env = env or {}
-    saved_env = dict((key, os.environ.pop(key)) for key in CREDENTIAL_ENV if key in os.environ)
+    saved_env = {key: os.environ.pop(key) for key in CREDENTIAL_ENV if key in os.environ}
     os.environ.update(env)
     try:
         with contextlib.ExitStack() as stack:

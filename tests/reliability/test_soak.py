@@ -31,9 +31,7 @@ def test_short_soak_run_has_no_duplicates_nor_double_billing():
         check=False,
     )
     output = done.stdout + done.stderr
-    figures = dict(
-        (name.strip(), int(value)) for name, value in re.findall(r"^  ([a-z][a-z ()-]+?)\s+(\d+)", output, re.M)
-    )
+    figures = {name.strip(): int(value) for name, value in re.findall(r"^  ([a-z][a-z ()-]+?)\s+(\d+)", output, re.M)}
     assert figures["tasks"] == 60, output
     assert figures["faults injected (reached by the task)"] >= 5, output  # the faults really happened
     for name in (

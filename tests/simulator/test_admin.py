@@ -128,7 +128,7 @@ def test_admin_accepts_any_url_of_the_server(sim):
 def test_request_log_is_bounded(in_process):
     admin = Admin(in_process.base_url)
     url = in_process.base_url + "/v1.alpha/distributor/organization"
-    for attempt in range(7):
+    for _attempt in range(7):
         assert requests.get(url, auth=ExoscaleV2Auth(KEY, SECRET), timeout=10).status_code == 200
     assert len(admin.requests()) == 5
     assert in_process.simulator.log.maxlen == 5

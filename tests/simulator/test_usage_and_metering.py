@@ -81,7 +81,7 @@ def test_metering_is_ledgered_and_reflected_in_usage(call, sim, org):
 
 
 def test_replayed_batch_bills_twice(call, sim, org):
-    for attempt in range(2):
+    for _attempt in range(2):
         assert meter(call, org["id"], ("partner", "commission", 0.1)).status_code == 204
     assert len(sim.admin.metering()) == 2
     lines = {(line["product"], line["variable"]): line for line in usage(call, org["id"])[0]["usage"]}

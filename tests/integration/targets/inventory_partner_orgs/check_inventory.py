@@ -14,7 +14,7 @@ def plain(value):
     if isinstance(value, dict):
         if set(value) == {"__ansible_unsafe"}:
             return value["__ansible_unsafe"]
-        return dict((key, plain(item)) for key, item in value.items())
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
