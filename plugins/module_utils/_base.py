@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
 
 TERMINATED = "terminated"
+DOING_UNKNOWN = "talk to the Exoscale Partner API"
 
 CREDENTIALS_HELP = (
     "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and EXOSCALE_API_SECRET environment variables."
@@ -78,7 +79,6 @@ class PartnerModule:
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
         self.params = self.module.params
-        self.doing = "talk to the Exoscale Partner API"
         self._client = None
         if not _client.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)
@@ -107,9 +107,16 @@ class PartnerModule:
         self.fail("Failed to %s: %s" % (doing, explain(exc)), status=exc.status, api_message=exc.api_message)
 
     def call(self, doing, operation, **kwargs):
-        """Call a client method by name; failures name what was being done."""
-        self.doing = doing
-        return getattr(self.client, operation)(**kwargs)
+        """Call a client method by name; a client error raised here carries `doing` for run() to report.
+
+        The label travels on the exception itself (no shared state), so it is right in worker threads
+        too, and an error raised outside call() is reported as DOING_UNKNOWN, never as what ran last.
+        """
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except _client.ExoscaleAPIException as exc:
+            exc.doing = doing
+            raise
 
     def exit(self, changed, before=None, after=None, **result):
         """Exit successfully; in diff mode add the before/after of the managed object."""
@@ -122,7 +129,7 @@ class PartnerModule:
         try:
             work()
         except _client.ExoscaleAPIException as exc:
-            self.fail_api(exc, self.doing)
+            self.fail_api(exc, getattr(exc, "doing", None) or DOING_UNKNOWN)
         except ValueError as exc:
             # The client's builders name the bad field in the message.
             self.fail("Invalid parameters: %s" % exc)

@@ -22,6 +22,7 @@ import json
 import math
 import random
 import re
+import threading
 import time
 import traceback
 from urllib.parse import parse_qsl, urlsplit
@@ -619,23 +620,36 @@ class Client:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_retry_wait = max_retry_wait
-        self._session = None
+        self._local = threading.local()
+        self._sessions = []
+        self._sessions_lock = threading.Lock()
 
     def __repr__(self):
         return "Client(key=%r, secret='***', url=%r)" % (self.key, self.url)
 
     @property
     def session(self):
-        """The keep-alive requests.Session of this client, created on first use."""
-        if self._session is None:
-            self._session = requests.Session()
-            self._session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
-        return self._session
+        """This thread's keep-alive requests.Session, created on first use.
+
+        requests.Session is not documented as thread-safe, so each thread gets its own: one Client
+        may be shared by the worker threads of a module (see _parallel.py).
+        """
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     def close(self):
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        """Close the sessions of every thread that used this client."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
 
     # -- operations -----------------------------------------------------------------------------
 

@@ -1,0 +1,48 @@
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Failures name what was being done: the label travels with the error, not in shared state."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.exoscale.partner.plugins.module_utils import _base, _client
+from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import api_error
+
+
+def run_work(run_module, work):
+    def main():
+        partner = _base.PartnerModule({})
+        partner.run(lambda: work(partner))
+
+    return run_module(main, {})
+
+
+def test_failure_of_a_call_names_that_call(run_module, fake_client):
+    fake_client.errors["suspend_distributor_organization"] = api_error(_client.ExoscaleAPIServerException, 503, "busy")
+    org_id = "3f1e0c7a-2a52-4c4e-9a55-0d5b3a1f4b11"
+    fake_client.orgs.append({"id": org_id, "status": "active"})
+
+    def work(partner):
+        partner.call("list organizations", "list_distributor_organizations")
+        partner.call("suspend organization %s" % org_id, "suspend_distributor_organization", id=org_id)
+
+    result = run_work(run_module, work)
+
+    assert result["failed"]
+    assert result["msg"].startswith("Failed to suspend organization %s: HTTP 503: busy" % org_id)
+    assert result["status"] == 503
+
+
+def test_failure_outside_call_is_not_labelled_with_the_last_call(run_module, fake_client):
+    def work(partner):
+        partner.call("list organizations", "list_distributor_organizations")
+        raise api_error(_client.ExoscaleAPIServerException, 502, "bad gateway")  # raised outside call()
+
+    result = run_work(run_module, work)
+
+    assert result["failed"]
+    assert "list organizations" not in result["msg"]
+    assert result["msg"].startswith("Failed to %s: HTTP 502: bad gateway" % _base.DOING_UNKNOWN)
