@@ -74,11 +74,18 @@ def build_client(params, component="module"):
 class PartnerModule:
     """An AnsibleModule with the common options, a lazily built client and API error handling."""
 
-    def __init__(self, argument_spec, **ansible_module_kwargs):
+    def __init__(self, argument_spec, uuid_options=(), **ansible_module_kwargs):
+        """`uuid_options`: the options that take an organization id; validated and lower-cased here."""
         spec = api_argument_spec()
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
         self.params = self.module.params
+        for name in uuid_options:
+            if self.params.get(name) is not None:
+                try:
+                    self.params[name] = _client.validate_uuid(self.params[name], name)
+                except ValueError as exc:
+                    self.fail("Invalid parameters: %s" % exc)
         self._client = None
         if not _client.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)

@@ -249,10 +249,14 @@ _COUNTRY_RE = re.compile(r"\A[A-Za-z]{2}\Z")
 
 
 def validate_uuid(value, field):
-    """Return ``value`` if it is a UUID (8-4-4-4-12 hex), else raise ValueError naming ``field``."""
+    """The canonical (lower-case) form of ``value`` if it is a UUID (8-4-4-4-12 hex), else ValueError naming ``field``.
+
+    UUIDs are case-insensitive and the API answers in lower case: every id the collection compares
+    goes through here (options at the module edge, ids read from the wire), so comparisons are exact.
+    """
     if not isinstance(value, str) or not _UUID_RE.match(value):
         raise ValueError("%s: expected a UUID like 'bf9bbc88-71ea-407c-9920-fc1101d86183', got %r" % (field, value))
-    return value
+    return value.lower()
 
 
 def validate_period(value):
@@ -510,7 +514,7 @@ def _org_from_wire(data):
     billing = _get(data, "billing-address")
     billing = billing if isinstance(billing, dict) else {}
     return {
-        "id": _get(data, "id"),
+        "id": _canonical_id(_get(data, "id")),
         "status": _get(data, "status"),
         "name": _get(billing, "name") or _get(data, "display-name", "name"),
         "client_id": _get(data, "client-id"),
@@ -520,6 +524,10 @@ def _org_from_wire(data):
         "city": _get(billing, "city") or _get(data, "city"),
         "country": _get(billing, "country") or _get(data, "country"),
     }
+
+
+def _canonical_id(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def _org_list_from_wire(data):

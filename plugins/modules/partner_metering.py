@@ -287,6 +287,7 @@ def apply_metering(partner):
 def main():
     partner = PartnerModule(
         argument_spec(),
+        uuid_options=("organization_id",),
         mutually_exclusive=[("organization_id", "client_id")],
         required_one_of=[("organization_id", "client_id")],
         supports_check_mode=True,

@@ -326,6 +326,7 @@ def ensure(pm):
 
 def main():
     pm = PartnerModule(
+        uuid_options=("id",),
         argument_spec=dict(
             id=dict(type="str"),
             client_id=dict(type="str"),

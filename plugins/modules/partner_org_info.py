@@ -290,7 +290,7 @@ def gather(partner):
 
 
 def main():
-    partner = PartnerModule(argument_spec(), supports_check_mode=True)
+    partner = PartnerModule(argument_spec(), uuid_options=("id",), supports_check_mode=True)
     partner.run(lambda: gather(partner))
 
 

@@ -189,3 +189,13 @@ def test_invalid_status_is_rejected_by_ansible(run_module, fake_client):
     assert result["failed"] is True
     assert "status" in result["msg"]
     assert fake_client.calls == []
+
+
+def test_an_upper_case_id_finds_the_organization(run_module, fake_client):
+    # UUIDs are case-insensitive; the API answers in lower case. Before the fix this returned [].
+    fake_client.orgs.append(make_org(id="abcdef12-3456-4789-8abc-def123456789", name="Hex"))
+
+    result = run_module(main, {"id": "ABCDEF12-3456-4789-8ABC-DEF123456789"})
+
+    assert [org["name"] for org in result["organizations"]] == ["Hex"]
+    assert fake_client.calls == [("get_distributor_organization", {"id": "abcdef12-3456-4789-8abc-def123456789"})]
