@@ -19,6 +19,7 @@ help:
 	@echo "make venv             create/refresh $(VENV) and $(VENV221);  make clean  remove generated files"
 
 venv:
+	@$(PYTHON) tools/system_packages.py
 	@$(PYTHON) tools/bootstrap_venv.py --venv $(VENV)
 	@$(PYTHON) tools/bootstrap_venv.py --line 2.21 --venv $(VENV221)
 

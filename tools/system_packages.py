@@ -1,0 +1,100 @@
+# Copyright (c) 2026, exoscale.partner contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Install the Debian packages the test suites need when they are missing (`make venv` runs this).
+
+    python3 tools/system_packages.py            # install what is missing, where the machine allows
+    python3 tools/system_packages.py --check    # only say what is missing (exit 0 either way)
+
+Standard library only. Packages (NEEDED below): Debian's `chromium` (the usage report is checked in
+a real headless browser) and PostgreSQL 15's server binaries (the metering journal's PostgreSQL
+tests start a throw-away cluster). Installing needs root and apt-get; elsewhere (no root, no apt,
+no network) this prints what is missing and why, and the suites that need it say SKIPPED with that
+reason: a missing package is never silent. `PARTNER_NO_SYSTEM_PACKAGES=1` skips installing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+# what the suites look for -> the Debian packages that provide it
+NEEDED = {
+    "chromium": ("chromium",),
+    "postgresql": ("postgresql-15",),
+}
+
+
+def chromium_path() -> str | None:
+    """The headless-capable Chromium binary, or None."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def postgresql_bin_dir() -> str | None:
+    """The folder holding initdb and pg_ctl (the newest PostgreSQL found), or None."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_major, reverse=True)
+    on_path = shutil.which("initdb")
+    found = candidates[0] if candidates else on_path
+    return os.path.dirname(found) if found else None
+
+
+def _major(path: str) -> int:
+    try:
+        return int(path.split("/")[4])
+    except (IndexError, ValueError):
+        return 0
+
+
+FOUND = {"chromium": chromium_path, "postgresql": postgresql_bin_dir}
+
+
+def missing() -> list[str]:
+    return [name for name, find in FOUND.items() if find() is None]
+
+
+def why_not_installable() -> str | None:
+    if os.environ.get("PARTNER_NO_SYSTEM_PACKAGES"):
+        return "PARTNER_NO_SYSTEM_PACKAGES is set"
+    if not shutil.which("apt-get"):
+        return "no apt-get on this machine"
+    if os.geteuid() != 0:
+        return "not root (run: sudo apt-get install %s)" % " ".join(p for n in missing() for p in NEEDED[n])
+    return None
+
+
+def install(names: list[str]) -> bool:
+    packages = [package for name in names for package in NEEDED[name]]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print("system_packages: apt-get install %s" % " ".join(packages), flush=True)
+    update = subprocess.run(["apt-get", "update", "-qq"], env=env, stdin=subprocess.DEVNULL)
+    if update.returncode != 0:
+        return False
+    command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    return subprocess.run(command, env=env, stdin=subprocess.DEVNULL).returncode == 0
+
+
+def main(argv: list[str]) -> int:
+    absent = missing()
+    if not absent:
+        print("system_packages: chromium at %s, PostgreSQL binaries in %s" % (chromium_path(), postgresql_bin_dir()))
+        return 0
+    reason = "--check given" if "--check" in argv else why_not_installable()
+    if reason is None and install(absent):
+        absent = missing()
+    for name in absent:
+        print(
+            "system_packages: %s is missing (%s); the suites that need it will be SKIPPED"
+            % (name, reason or "apt-get install failed")
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
