@@ -72,7 +72,10 @@ class Admin:
         return self.call("POST", "/reset")
 
     def seed_org(self, **wire):
-        """Seed one organization: display-name, billing-address, client-id?, owner-email?, status?, id?; returns its output."""
+        """Seed one organization and return its output.
+
+        Wire keys: display-name, billing-address, and optionally client-id, owner-email, status, id.
+        """
         return self.call("POST", "/organizations", _wire_keys(wire))
 
     def add_fault(self, **spec):
@@ -159,7 +162,7 @@ class SimulatorProcess:
         return int(self.base_url.rsplit(":", 1)[1])
 
     def start(self):
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed by stop()
         self.process = subprocess.Popen(
             self.command, cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )

@@ -184,11 +184,10 @@ class Soak:
         """What an operator does after a failed task: rerun it, except a batch that may have been applied."""
         if kind == "metering":
             marker = args["usage"][0]["variable"]
-            if failed.result.get("maybe_processed", False) is not False or "metering" not in failed.result:
-                if "metering" in failed.result:
-                    self.batches[marker] = "uncertain"
-                    self.counts["metering left unresolved (may have been applied)"] += 1
-                    return failed
+            if "metering" in failed.result and failed.result.get("maybe_processed", False) is not False:
+                self.batches[marker] = "uncertain"
+                self.counts["metering left unresolved (may have been applied)"] += 1
+                return failed
         self.counts["reruns"] += 1
         rerun = self.run(module, args)
         if rerun.failed:

@@ -41,7 +41,7 @@ def run(command, cwd=None, env=None, timeout=120):
 
 
 def tool_env(collections_path=None, **extra):
-    """The environment for Ansible tools: this venv first on PATH, no Exoscale credentials, optional collections path."""
+    """The environment for Ansible tools: this venv first on PATH, no Exoscale credentials, optional collections."""
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     for name in ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", "EXOSCALE_PARTNER_API_URL"):

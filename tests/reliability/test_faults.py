@@ -7,8 +7,8 @@ Every case checks the module result AND the simulator's request log (how many re
 operation were sent) AND what was really applied (organizations, statuses, metering ledger).
 
 The client's retry policy (docs/architecture.md): GET/PUT/DELETE retried on connection errors,
-timeouts, 429, 500, 502, 503, 504; POST only on 429 or a connection that never opened. Backoff is shrunk to milliseconds by the harness;
-Retry-After is honoured as sent.
+timeouts, 429, 500, 502, 503, 504; POST only on 429 or a connection that never opened. Backoff is
+shrunk to milliseconds by the harness; Retry-After is honoured as sent.
 """
 
 from __future__ import annotations

@@ -21,9 +21,11 @@ def plain(value):
 
 
 def main(path, unreferenced_id_path):
-    data = plain(json.load(open(path)))
+    with open(path, encoding="utf-8") as handle:
+        data = plain(json.load(handle))
     hostvars = data["_meta"]["hostvars"]
-    unreferenced = open(unreferenced_id_path).read().strip()
+    with open(unreferenced_id_path, encoding="utf-8") as handle:
+        unreferenced = handle.read().strip()
     expected = sorted(["crm-1", "crm_2_eu", unreferenced])
     assert sorted(hostvars) == expected, sorted(hostvars)
     assert hostvars["crm-1"]["partner_org"]["name"] == "Alpha", hostvars["crm-1"]

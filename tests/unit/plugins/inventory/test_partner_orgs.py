@@ -211,9 +211,9 @@ def test_a_bad_secret_says_what_to_check(tmp_path, sim):
 
 def test_an_expired_signature_says_to_check_the_clock(tmp_path):
     # The server's clock runs 700 s ahead: every signature (valid 600 s) has expired on arrival.
-    with SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--clock-offset", "700"]) as skewed:
-        with pytest.raises(AnsibleError, match="check that this host's clock is correct"):
-            run_inventory(tmp_path, skewed)
+    skewed = SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--clock-offset", "700"])
+    with skewed, pytest.raises(AnsibleError, match="check that this host's clock is correct"):
+        run_inventory(tmp_path, skewed)
 
 
 def test_only_partner_orgs_files_are_accepted(tmp_path):
