@@ -28,10 +28,6 @@ GET_OPERATION = "get-distributor-organization"
 MAX_REMEMBERED_ORGANIZATIONS = 100000
 
 
-class RequestInvalid(Exception):
-    """The request does not match the spec; ``str()`` names the field."""
-
-
 def load_spec():
     resource = importlib.resources.files("exoscale").joinpath("partner-api.json")
     return json.loads(resource.read_text(encoding="utf-8"))

@@ -602,7 +602,6 @@ class Client:
         secret,
         *,
         url=None,
-        zone=None,
         timeout=30,
         retries=5,
         validate_certs=True,
@@ -618,7 +617,6 @@ class Client:
         self.key = key
         self._secret = secret
         self.url = (url or DEFAULT_URL).rstrip("/")
-        self.zone = zone  # accepted for compatibility; the Partner API is global
         self.timeout = timeout
         self.retries = retries
         self.validate_certs = validate_certs

@@ -400,7 +400,7 @@ def test_keep_alive_one_connection_for_several_calls(fake_api):
 
 
 def test_client_defaults_and_repr():
-    client = Client(KEY, SECRET, zone="ch-gva-2")
+    client = Client(KEY, SECRET)
     assert client.url == DEFAULT_URL == "https://partner-api.exoscale.com/v1.alpha"
     assert (client.timeout, client.retries, client.validate_certs) == (30, 5, True)
     assert SECRET not in repr(client) and SECRET not in str(client) and KEY in repr(client)
