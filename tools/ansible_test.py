@@ -17,12 +17,14 @@ The copy must live outside any git work tree: ansible-test would otherwise ask t
 repository which files exist, and see none.
 
 Machine quirks it handles (see README "Testing"):
-- Python interpreters: every python3.X the ansible-core line supports (read from ansible-test's
-  own constants: 3.8-3.13 for 2.19, 3.9-3.14 for 2.21) that actually runs is put on PATH through a
+- Python interpreters: every python3.X the ansible-core line supports (read from its public CLI,
+  the choices of `ansible-test sanity --help` for --python: 3.8-3.13 for 2.19, 3.9-3.14 for 2.21;
+  a changed help text stops with a message saying so) that actually runs is put on PATH through a
   folder of symlinks (pyenv shims for non-global versions fail, so pyenv's real binaries are used).
 - `--venv` makes ansible-test bootstrap pip with a script downloaded from a host that may be
   unreachable; if the cached script is missing and that host does not answer, an equivalent
   script is written that installs pip from the pip wheel (fetched from PyPI by pip download).
+  The pip version per ansible-core line is ANSIBLE_TEST_PIP_BY_LINE; a new line warns what to add.
   PARTNER_GET_PIP_SHIM=always|never|auto (default auto).
 - Sanity runs with --venv over all those Pythons (PARTNER_PYTHONS="3.11 3.12" limits the set).
   When no Python other than the controller's is found it runs --venv --python X.Y, saying so.
@@ -48,37 +50,64 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TREE_PREFIX = os.path.join(tempfile.gettempdir(), "exoscale-partner-" + hashlib.sha256(ROOT.encode()).hexdigest()[:10])
 
 
-def ansible_test_facts() -> tuple[str, tuple[str, ...], str]:
-    """(ansible-core major.minor, module Pythons, pip version) of the ansible-test next to this Python.
+# The pip version each ansible-core line's ansible-test bootstraps into its --venv venvs (the file it
+# downloads is get-pip-<version>.py). Not exposed by ansible-test's CLI, so kept here per line; a
+# line missing from the table only matters when the shim is needed, and then stops with what to add.
+ANSIBLE_TEST_PIP_BY_LINE = {"2.19": "24.2", "2.21": "25.2"}
+PYTHON_CHOICES = re.compile(r"--python X\.Y\s+python version: (?P<versions>\d+\.\d+(?:, \d+\.\d+)*)")
 
-    Read from ansible-test's own files, so each ansible-core line uses what it supports.
-    """
+
+def core_line() -> str:
+    """ansible-core major.minor of this Python's venv ("none" without ansible-core: clean, bootstrap_venv.py)."""
     try:
-        import ansible  # pylint: disable=import-outside-toplevel
         from ansible.release import __version__  # pylint: disable=import-outside-toplevel
-    except ImportError:  # run without ansible-core (clean, or bootstrap_venv.py borrowing find_interpreter)
-        return "none", (), ""
-    # ansible-core installs ansible_test next to ansible (importing it by name would find this file).
-    internal = os.path.join(os.path.dirname(os.path.dirname(ansible.__file__)), "ansible_test")
-    constants = {}
-    with open(os.path.join(internal, "_util", "target", "common", "constants.py"), encoding="utf-8") as handle:
-        exec(handle.read(), constants)  # pylint: disable=exec-used  # the file is import-free by design
-    with open(os.path.join(internal, "_internal", "python_requirements.py"), encoding="utf-8") as handle:
-        pip = re.search(r"pip='([0-9.]+)'", handle.read())
-    pythons = tuple(constants["REMOTE_ONLY_PYTHON_VERSIONS"]) + tuple(constants["CONTROLLER_PYTHON_VERSIONS"])
-    return ".".join(__version__.split(".")[:2]), pythons, pip.group(1) if pip else "24.2"
+    except ImportError:
+        return "none"
+    return ".".join(__version__.split(".")[:2])
 
 
-CORE_LINE, SANITY_PYTHONS, ANSIBLE_TEST_PIP = ansible_test_facts()
+def ansible_test_executable() -> str:
+    return os.path.join(os.path.dirname(sys.executable), "ansible-test")
+
+
+def supported_pythons() -> tuple[str, ...]:
+    """The module Pythons this ansible-test accepts, read from its public CLI (`sanity --help`)."""
+    result = subprocess.run(
+        [ansible_test_executable(), "sanity", "--help"], capture_output=True, text=True, check=False
+    )
+    found = PYTHON_CHOICES.search(" ".join(result.stdout.split()))
+    if result.returncode != 0 or not found:
+        raise SystemExit(
+            f"ansible_test.py: cannot read the supported Python versions from `ansible-test sanity --help` "
+            f"(ansible-core {CORE_LINE}, exit {result.returncode}); its --python help no longer reads "
+            f"'python version: X.Y, ...': update PYTHON_CHOICES in tools/ansible_test.py"
+        )
+    return tuple(found.group("versions").split(", "))
+
+
+def ansible_test_pip() -> str | None:
+    """The pip version ansible-test bootstraps, or None (said loudly) for a line not in the table."""
+    pip = ANSIBLE_TEST_PIP_BY_LINE.get(CORE_LINE)
+    if pip is None:
+        log(
+            f"WARNING: ansible-core {CORE_LINE} is not in ANSIBLE_TEST_PIP_BY_LINE (tools/ansible_test.py), so no "
+            "offline pip bootstrap is provided. If ansible-test stops with 'Download failed', its message names "
+            f'~/.ansible/test/cache/get_pip_X_Y.py: add "{CORE_LINE}": "X.Y" to the table'
+        )
+    return pip
+
+
+CORE_LINE = core_line()
 # One tree per ansible-core line: ansible-test keeps its venvs and results in the copy's tests/output.
 TREE = os.environ.get("PARTNER_COLLECTION_TREE") or f"{TREE_PREFIX}-core{CORE_LINE}"
 COLLECTION_COPY = os.path.join(TREE, "ansible_collections", "exoscale", "partner")
 PYTHON_LINKS = os.path.join(TREE, "pythons")
-GET_PIP_URL = f"https://ci-files.testing.ansible.com/ansible-test/get-pip-{ANSIBLE_TEST_PIP}.py"
-GET_PIP_CACHE = os.path.expanduser(f"~/.ansible/test/cache/get_pip_{ANSIBLE_TEST_PIP.replace('.', '_')}.py")
 CONTROLLER_PYTHON = "%d.%d" % sys.version_info[:2]
 # ansible-test's own scratch space inside the copy: kept between runs (it caches venvs there).
 KEEP_IN_COPY = ("tests/output",)
+# Set by tools/run_tests.py once it has mirrored the copies, so that suites running side by side
+# do not mirror the same copy at the same time: a list of copies (os.pathsep) not to touch again.
+LAID_OUT_ENV = "PARTNER_LAID_OUT"
 
 GET_PIP_SHIM = '''"""Stand-in for ansible-test's get-pip bootstrap: installs pip from the wheel next to it.
 
@@ -136,6 +165,8 @@ def walk_without_git() -> list[str]:
 
 def layout_collection() -> str:
     """Mirror the source files into COLLECTION_COPY (copying only what changed) and return its path."""
+    if COLLECTION_COPY in os.environ.get(LAID_OUT_ENV, "").split(os.pathsep):
+        return COLLECTION_COPY
     wanted = set(source_files())
     for name in wanted:
         source, target = os.path.join(ROOT, name), os.path.join(COLLECTION_COPY, name)
@@ -234,35 +265,24 @@ def prepare_pythons(versions: tuple[str, ...]) -> tuple[list[str], list[str], di
 
 def ensure_get_pip() -> None:
     mode = os.environ.get("PARTNER_GET_PIP_SHIM", "auto")
-    if mode == "never" or os.path.exists(GET_PIP_CACHE):
+    pip = ansible_test_pip() if mode != "never" else None
+    if pip is None:
         return
-    if mode == "auto" and url_reachable(GET_PIP_URL):
+    url = f"https://ci-files.testing.ansible.com/ansible-test/get-pip-{pip}.py"
+    script = os.path.expanduser(f"~/.ansible/test/cache/get_pip_{pip.replace('.', '_')}.py")
+    if os.path.exists(script) or (mode == "auto" and url_reachable(url)):
         return
-    cache = os.path.dirname(GET_PIP_CACHE)
+    cache = os.path.dirname(script)
     os.makedirs(cache, exist_ok=True)
-    log(f"providing {GET_PIP_CACHE} (installs pip {ANSIBLE_TEST_PIP} from its wheel; {GET_PIP_URL} not used)")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "--dest",
-            cache,
-            f"pip=={ANSIBLE_TEST_PIP}",
-        ],
-        check=True,
-    )
-    wheel = f"pip-{ANSIBLE_TEST_PIP}-py3-none-any.whl"
+    log(f"providing {script} (installs pip {pip} from its wheel; {url} not used)")
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:"]
+    subprocess.run(command + ["--dest", cache, f"pip=={pip}"], check=True)
+    wheel = f"pip-{pip}-py3-none-any.whl"
     if not os.path.exists(os.path.join(cache, wheel)):
         raise SystemExit(f"ansible_test.py: pip download did not produce {wheel} in {cache}")
-    with open(GET_PIP_CACHE + ".part", "w", encoding="utf-8") as handle:
+    with open(script + ".part", "w", encoding="utf-8") as handle:
         handle.write(GET_PIP_SHIM.format(wheel=wheel))
-    os.replace(GET_PIP_CACHE + ".part", GET_PIP_CACHE)
+    os.replace(script + ".part", script)
 
 
 def url_reachable(url: str) -> bool:
@@ -276,7 +296,7 @@ def url_reachable(url: str) -> bool:
 # ---------------------------------------------------------------- commands
 
 
-def sanity_command(found: list[str], missing: list[str]) -> list[str]:
+def sanity_command(supported: tuple[str, ...], found: list[str], missing: list[str]) -> list[str]:
     if os.environ.get("PARTNER_SANITY_LOCAL") == "1":
         log(
             f"sanity: --local on Python {CONTROLLER_PYTHON} only (PARTNER_SANITY_LOCAL=1); ansible-test installs "
@@ -286,7 +306,7 @@ def sanity_command(found: list[str], missing: list[str]) -> list[str]:
     ensure_get_pip()
     if found == [CONTROLLER_PYTHON]:
         log(
-            f"sanity: only Python {CONTROLLER_PYTHON} found among {' '.join(SANITY_PYTHONS)}: "
+            f"sanity: only Python {CONTROLLER_PYTHON} found among {' '.join(supported)}: "
             f"--venv --python {CONTROLLER_PYTHON}; compile/import are NOT checked on the other module Pythons"
         )
         return ["sanity", "--venv", "--python", CONTROLLER_PYTHON]
@@ -383,10 +403,11 @@ def main(argv: list[str]) -> int:
     if command == "layout":
         print(copy)
         return 0
-    wanted = tuple(os.environ.get("PARTNER_PYTHONS", "").split()) or SANITY_PYTHONS
-    found, missing, env = prepare_pythons(tuple(v for v in wanted if v in SANITY_PYTHONS) or (CONTROLLER_PYTHON,))
+    supported = supported_pythons()
+    wanted = tuple(os.environ.get("PARTNER_PYTHONS", "").split()) or supported
+    found, missing, env = prepare_pythons(tuple(v for v in wanted if v in supported) or (CONTROLLER_PYTHON,))
     if command == "sanity":
-        arguments = sanity_command(found, missing)
+        arguments = sanity_command(supported, found, missing)
     elif command == "units":
         arguments = units_command()
     else:
@@ -394,7 +415,7 @@ def main(argv: list[str]) -> int:
         if arguments is None:
             log("integration: no runnable target under tests/integration/targets (only hidden ones); nothing to run")
             return 0
-    full = [os.path.join(os.path.dirname(sys.executable), "ansible-test")] + arguments + ["--color", "no"] + extra
+    full = [ansible_test_executable()] + arguments + ["--color", "no"] + extra
     log(f"cd {copy} && {' '.join(full)}")
     returncode = subprocess.run(full, cwd=copy, env=env, check=False).returncode
     leftovers = stop_leftover_simulators()
