@@ -176,7 +176,8 @@ def test_organization_dict_and_separate_fields_are_exclusive():
 
 
 def test_organization_input_is_valid_against_the_spec(partner_spec):
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema  # tests/unit/requirements.txt
+
     schema = dict(partner_spec["components"]["schemas"]["organization-input"], components=partner_spec["components"])
     body = build_organization_input(**_valid_org(building_number="7", client_id="c-1"))
     jsonschema.Draft4Validator(schema).validate(body)
