@@ -6,13 +6,13 @@ PYTHON  ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 VENV221 := .venv-2.21
-SUITES  := metadata changelog docs-check lint simulator-tests units integration sanity build awx reliability bench \
+SUITES  := style reuse house metadata changelog docs-check lint simulator-tests units integration sanity build awx reliability bench \
            units-2.21 integration-2.21 sanity-2.21
 
 .PHONY: help venv test docs demo clean $(SUITES)
 
 help:
-	@echo "make test             all suites + summary (tools/run_tests.py): $(SUITES)"
+	@echo "make test             all suites + summary (tools/run_tests.py, 2 at a time; PARTNER_TEST_JOBS=1 streams): $(SUITES)"
 	@echo "make SUITE            one suite, e.g. make sanity, make build, make sanity-2.21"
 	@echo "make docs             regenerate docs/modules/ (the docs suite fails when it is stale)"
 	@echo "make demo             run the offline demo (tools/demo.py)"

@@ -3,39 +3,71 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run the project's test suites and print a summary; exit non-zero if any suite failed.
 
-Usage: .venv/bin/python tools/run_tests.py [SUITE ...]     (default: all suites, in order)
+Usage: .venv/bin/python tools/run_tests.py [-j JOBS] [SUITE ...]     (default: all suites)
 
-Suites: ansible-test (sanity, units, integration) on ansible-core 2.19 and, with .venv-2.21, on
-2.21; the release gates of tools/quality_gates.py (metadata, changelog, docs, lint, build); the pytest
-suites (tests/simulator, tests/awx, and tests/reliability, tests/bench when they exist).
+Suites: style, licences and import rules; ansible-test (sanity, units, integration) on ansible-core
+2.19 and, with .venv-2.21, on 2.21; the release gates of tools/quality_gates.py (metadata,
+changelog, docs, lint, build); the pytest suites (tests/simulator, tests/awx, tests/reliability,
+tests/bench, ...).
 
-Each suite's output streams to the terminal and to build/test-logs/<suite>.log. The summary lists
-every suite with PASS/FAIL/SKIP, its duration and pytest's closing line(s) where there are any, then
-one line adding up the pytest counts of all suites.
+Suites run JOBS at a time (default 2, or PARTNER_TEST_JOBS), longest first when build/test-logs/
+durations.json knows them from an earlier run. Suites that use the same ansible-test copy of the
+collection (tools/ansible_test.py: one per ansible-core line) never run side by side. With one job,
+each suite's output streams to the terminal; with more, each suite's log is printed whole when the
+suite ends. Every suite's output is in build/test-logs/<suite>.log.
+
+The summary lists every suite with PASS/FAIL/SKIPPED, its duration and what it ran (pytest's closing
+line, integration targets, sanity tests and the Pythons they really ran on); a skipped suite says
+why, and the last line counts the skipped suites: "all N suites passed" only when none was skipped.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOG_DIR = os.path.join(ROOT, "build", "test-logs")
+DURATIONS = os.path.join(LOG_DIR, "durations.json")
 PYTHON = sys.executable
+BIN = os.path.dirname(PYTHON)
 ANSIBLE_TEST = [PYTHON, os.path.join(ROOT, "tools", "ansible_test.py")]
-
 PYTEST = [PYTHON, "-m", "pytest", "-p", "no:cacheprovider"]
 GATES = [PYTHON, os.path.join(ROOT, "tools", "quality_gates.py")]
 # The second ansible-core line (tools/bootstrap_venv.py --line 2.21): its own venv and ansible-test.
 PYTHON_2_21 = os.path.join(ROOT, ".venv-2.21", "bin", "python")
 ANSIBLE_TEST_2_21 = [PYTHON_2_21, os.path.join(ROOT, "tools", "ansible_test.py")]
 NO_2_21 = "no .venv-2.21 (ansible-core 2.21 needs Python 3.12+; make venv creates it when one exists)"
+STYLE_PATHS = ["plugins", "simulator", "tools", "bench", "tests"]
+# Each suite is one command; `style` runs three, stopping at the first failure.
+STYLE = [
+    "sh",
+    "-c",
+    f'"{BIN}/ruff" check {" ".join(STYLE_PATHS)} && "{BIN}/ruff" format --check {" ".join(STYLE_PATHS)} '
+    f'&& "{PYTHON}" tools/headers.py',
+]
 
-# name -> (command, paths that must all exist for the suite to run, note when one does not)
+# The suites, in the order they run (when no earlier durations are known).
+# To add one: a line  "name": (command, (paths that must all exist), "why it is skipped when the first
+# path is missing" or None),  then add the name to SUITES in the Makefile. The command runs from the
+# repository root, with its output in build/test-logs/<name>.log; a missing path makes it SKIPPED
+# (with the note, or "<path> does not exist"), and the summary says so. A suite that runs
+# tools/ansible_test.py or tools/quality_gates.py is kept from running beside the others using the
+# same ansible-test copy (see LOCKS); nothing to declare for that.
 SUITES = {
+    "style": (STYLE, (f"{BIN}/ruff", "pyproject.toml"), "ruff is not installed in this venv: run make venv"),
+    "reuse": (
+        [f"{BIN}/reuse", "lint"],
+        (f"{BIN}/reuse", "REUSE.toml"),
+        "reuse is not installed in this venv: run make venv",
+    ),
+    "house": (PYTEST + ["tests/house"], ("tests/house",), None),
     "metadata": (GATES + ["metadata"], ("meta/runtime.yml",), None),
     "changelog": (GATES + ["changelog"], ("changelogs/config.yaml",), None),
     "docs-check": (GATES + ["docs"], ("plugins",), None),
@@ -53,25 +85,50 @@ SUITES = {
     "sanity-2.21": (ANSIBLE_TEST_2_21 + ["sanity"], (PYTHON_2_21, "galaxy.yml"), NO_2_21),
 }
 
+# A suite whose command starts like this mirrors the repository into (and runs in) that line's
+# ansible-test copy: at most one suite per copy runs at a time.
+LOCKS = {
+    "ansible-test copy 2.19": (ANSIBLE_TEST, GATES),
+    "ansible-test copy 2.21": (ANSIBLE_TEST_2_21,),
+}
+
 # pytest's closing line, e.g. "===== 12 passed, 1 skipped in 0.52s =====" (ansible-test units repeats it)
 PYTEST_CLOSING = re.compile(r"^=+ (?P<counts>(?:\d+ \w+(?:, )?)+|no tests ran)(?: in [\d.]+s.*)? =+$")
 INTEGRATION_TARGET = re.compile(r"^Running (\S+) integration test")
 SANITY_TEST = re.compile(r'^Running sanity test "([^"]+)"(?: on Python (\S+))?')
+SANITY_NOT_FOUND = re.compile(r"^ansible_test\.py: sanity: .*(?:not found here, skipped: ([\d. ]+)\)|only Python)")
 GATE_NOTE = re.compile(r"^quality_gates: (?!\$ |PASS )")  # a gate's findings, not its commands
+STYLE_NOTE = re.compile(r"^(?:Found \d+ errors?|\d+ files? would be reformatted|headers: .*)")  # ruff, headers.py
 PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
 
 
-def run_suite(name: str) -> dict:
-    command, required, skip_note = SUITES[name]
-    started = time.monotonic()
+def lock_of(command: list[str]) -> str | None:
+    for lock, prefixes in LOCKS.items():
+        if any(command[: len(prefix)] == prefix for prefix in prefixes):
+            return lock
+    return None
+
+
+def skip_reason(name: str) -> str | None:
+    _command, required, skip_note = SUITES[name]
     absent = [path for path in required if not os.path.exists(os.path.join(ROOT, path))]
-    if absent:
-        note = skip_note if skip_note and absent[0] == required[0] else f"{absent[0]} does not exist"
-        return {"name": name, "status": "SKIP", "seconds": 0.0, "closing": [], "note": note}
-    banner(f"{name}: {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in command)}")
-    os.makedirs(LOG_DIR, exist_ok=True)
+    if not absent:
+        return None
+    return skip_note if skip_note and absent[0] == required[0] else f"{os.path.relpath(absent[0], ROOT)} does not exist"
+
+
+def shown(command: list[str]) -> str:
+    return " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in command)
+
+
+def run_suite(name: str, stream: bool) -> dict:
+    """Run one suite, its output into its log (and to the terminal when stream); return its result."""
+    command = SUITES[name][0]
+    started = time.monotonic()
     closing, lines = [], []
-    with open(os.path.join(LOG_DIR, f"{name}.log"), "w", encoding="utf-8") as log_file:
+    log_path = os.path.join(LOG_DIR, f"{name}.log")
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        log_file.write(f"$ {shown(command)}\n")
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -83,11 +140,12 @@ def run_suite(name: str) -> dict:
             bufsize=1,
         )
         for line in process.stdout:
-            sys.stdout.write(line)
+            if stream:
+                sys.stdout.write(line)
             log_file.write(line)
             if PYTEST_CLOSING.match(line.strip()):
                 closing.append(line.strip())
-            if INTEGRATION_TARGET.match(line) or SANITY_TEST.match(line) or GATE_NOTE.match(line):
+            if any(p.match(line) for p in (INTEGRATION_TARGET, SANITY_TEST, SANITY_NOT_FOUND, GATE_NOTE, STYLE_NOTE)):
                 lines.append(line)
         returncode = process.wait()
     return {
@@ -96,24 +154,94 @@ def run_suite(name: str) -> dict:
         "seconds": time.monotonic() - started,
         "closing": closing,
         "note": describe(lines),
+        "log": log_path,
     }
 
 
 def describe(lines: list[str]) -> str:
-    """One line naming what ran: integration targets, or sanity tests and the Pythons used."""
+    """One line naming what ran: integration targets, or sanity tests and the Pythons they really ran on."""
     targets = [m.group(1) for m in map(INTEGRATION_TARGET.match, lines) if m]
     if targets:
         return f"{len(targets)} targets: {' '.join(targets)}"
     sanity = [m.groups() for m in map(SANITY_TEST.match, lines) if m]
     if sanity:
         pythons = sorted({python for test, python in sanity if python}, key=lambda v: tuple(map(int, v.split("."))))
-        return f"{len({test for test, python in sanity})} sanity tests ran, multi-Python ones on {' '.join(pythons)}"
+        note = (
+            f"{len({test for test, python in sanity})} sanity tests ran; compile/import on Python {' '.join(pythons)}"
+        )
+        not_found = [m for m in map(SANITY_NOT_FOUND.match, lines) if m]
+        if not_found:
+            note += f" (NOT on {not_found[0].group(1).strip()}: not found here)" if not_found[0].group(1) else " ONLY"
+        return note
     gate_notes = [line.split(": ", 1)[1].strip() for line in lines if GATE_NOTE.match(line)]
-    return gate_notes[-1] if gate_notes else ""
+    style_notes = [line.strip() for line in lines if STYLE_NOTE.match(line)]
+    return gate_notes[-1] if gate_notes else "; ".join(style_notes)
 
 
 def banner(text: str) -> None:
     print(f"\n{'=' * 20} {text}", flush=True)
+
+
+def known_durations() -> dict:
+    try:
+        with open(DURATIONS, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
+
+
+def save_durations(results: list[dict]) -> None:
+    durations = known_durations()
+    durations.update({r["name"]: round(r["seconds"], 1) for r in results if r["status"] != "SKIPPED"})
+    with open(DURATIONS, "w", encoding="utf-8") as handle:
+        json.dump(durations, handle, indent=1, sort_keys=True)
+
+
+def run_all(names: list[str], jobs: int) -> list[dict]:
+    """Run the suites, `jobs` at a time, never two with the same lock together; results in `names` order."""
+    results = {}
+    for name in names:
+        reason = skip_reason(name)
+        if reason:
+            print(f"SKIPPED {name}: {reason}", flush=True)
+            results[name] = {"name": name, "status": "SKIPPED", "seconds": 0.0, "closing": [], "note": reason}
+    durations = known_durations()
+    pending = sorted((n for n in names if n not in results), key=lambda n: -durations.get(n, 0.0))
+    running, held = set(), set()
+    finished = threading.Condition()
+    stream = jobs == 1
+
+    def worker(name: str, lock: str | None) -> None:
+        try:
+            result = run_suite(name, stream)
+        except Exception as error:  # the command could not start, or its log could not be written
+            result = {"name": name, "status": "FAIL", "seconds": 0.0, "closing": [], "note": str(error)}
+        with finished:
+            if not stream and "log" in result:
+                banner(f"{name} ({result['status']}, {result['seconds']:.0f}s): {os.path.relpath(result['log'], ROOT)}")
+                with open(result["log"], encoding="utf-8", errors="replace") as handle:
+                    sys.stdout.write(handle.read())
+                sys.stdout.flush()
+            results[name] = result
+            running.discard(name)
+            held.discard(lock)
+            finished.notify()
+
+    with finished:
+        while pending or running:
+            startable = [n for n in pending if lock_of(SUITES[n][0]) not in held]
+            if startable and len(running) < jobs:
+                name = startable[0]
+                pending.remove(name)
+                lock = lock_of(SUITES[name][0])
+                running.add(name)
+                if lock:
+                    held.add(lock)
+                banner(f"{name}: {shown(SUITES[name][0])}" + ("" if stream else " (started; log printed when done)"))
+                threading.Thread(target=worker, args=(name, lock), daemon=True).start()
+                continue
+            finished.wait()
+    return [results[name] for name in names]
 
 
 def pytest_totals(results: list[dict]) -> dict:
@@ -126,27 +254,48 @@ def pytest_totals(results: list[dict]) -> dict:
     return totals
 
 
-def print_summary(results: list[dict], total_seconds: float) -> None:
+def verdict(results: list[dict]) -> str:
+    failed = [r["name"] for r in results if r["status"] == "FAIL"]
+    skipped = [r["name"] for r in results if r["status"] == "SKIPPED"]
+    passed = len(results) - len(failed) - len(skipped)
+    if not failed and not skipped:
+        return f"all {passed} suites passed"
+    parts = [f"{passed} of {len(results)} suites passed"]
+    if failed:
+        parts.append(f"FAILED: {', '.join(failed)}")
+    if skipped:
+        parts.append(f"{len(skipped)} SKIPPED: {', '.join(skipped)}")
+    return "; ".join(parts)
+
+
+def print_summary(results: list[dict], total_seconds: float, jobs: int) -> None:
     banner("make test summary")
     for result in results:
-        print(f"{result['name']:<17} {result['status']:<5} {result['seconds']:7.1f}s  {result['note']}")
+        print(f"{result['name']:<17} {result['status']:<7} {result['seconds']:7.1f}s  {result['note']}")
         for line in result["closing"]:
             print(f"    {line}")
-    failed = [r["name"] for r in results if r["status"] == "FAIL"]
-    verdict = f"FAILED: {', '.join(failed)}" if failed else "all suites passed"
-    print(f"total {total_seconds:.1f}s, {verdict} (logs: {os.path.relpath(LOG_DIR, ROOT)}/)")
+    print(f"total {total_seconds:.1f}s wall clock ({jobs} at a time), {verdict(results)}")
+    print(f"logs: {os.path.relpath(LOG_DIR, ROOT)}/")
     totals = pytest_totals(results)
     print(f"pytest: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped", flush=True)
 
 
 def main(argv: list[str]) -> int:
-    unknown = [name for name in argv if name not in SUITES]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("PARTNER_TEST_JOBS", "2")))
+    parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"default: all ({', '.join(SUITES)})")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.suites if name not in SUITES]
     if unknown:
         print(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}", file=sys.stderr)
         return 2
+    names = args.suites or list(SUITES)
+    jobs = max(1, min(args.jobs, len(names)))
+    os.makedirs(LOG_DIR, exist_ok=True)
     started = time.monotonic()
-    results = [run_suite(name) for name in (argv or list(SUITES))]
-    print_summary(results, time.monotonic() - started)
+    results = run_all(names, jobs)
+    save_durations(results)
+    print_summary(results, time.monotonic() - started, jobs)
     return 1 if any(r["status"] == "FAIL" for r in results) else 0
 
 
