@@ -11,8 +11,11 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
   docs        every plugin renders with ansible-doc; `antsibull-docs lint-collection-docs
               --plugin-docs` passes; docs/modules/ equals freshly generated docs
   docs-write  regenerate docs/modules/ (`make docs`)
-  changelog   `antsibull-changelog lint`, and a trial `release` of the version in galaxy.yml (in a
-              scratch copy) renders a changelog with the release summary
+  changelog   a changelogs/fragments/ entry exists when plugins/ changed since the last release (its
+              git tag X.Y.Z or vX.Y.Z, else the commit that last changed changelogs/changelog.yaml;
+              skipped, saying so, before the first release); `antsibull-changelog lint`; a trial
+              `release` of the version in galaxy.yml (in a scratch copy) renders a changelog with
+              the release summary
   lint        ansible-lint (profile from .ansible-lint) on examples/ and the integration targets
   build       `ansible-galaxy collection build`; the tarball holds the product and no dev-only
               file; `install --force` into a clean path; the installed collection runs
@@ -278,7 +281,67 @@ def gate_docs_write() -> None:
 # ---------------------------------------------------------------- changelog
 
 
+def git(*args: str, root: str = ROOT) -> list[str]:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    return [line for line in result.stdout.splitlines() if line.strip()] if result.returncode == 0 else []
+
+
+def released_versions(root: str = ROOT) -> list[str]:
+    with open(os.path.join(root, "changelogs", "changelog.yaml"), encoding="utf-8") as handle:
+        releases = (yaml.safe_load(handle) or {}).get("releases") or {}
+    return sorted(releases, key=lambda v: [int(p) if p.isdigit() else -1 for p in re.split(r"[.+-]", str(v))])
+
+
+def release_base(version: str, root: str = ROOT) -> tuple[str, str]:
+    """(git revision, its description) of the last release: its tag, else the commit that recorded it."""
+    for tag in (version, f"v{version}"):
+        if git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", root=root):
+            return tag, f"tag {tag}"
+    recorded = git("log", "-1", "--format=%H", "--", "changelogs/changelog.yaml", root=root)
+    if not recorded:
+        raise GateFailure(
+            f"release {version} has neither a git tag ({version}, v{version}) nor a commit of changelog.yaml"
+        )
+    return recorded[0], f"commit {recorded[0][:12]} (last change of changelogs/changelog.yaml; no tag {version})"
+
+
+def changed_since(base: str, folder: str, root: str = ROOT) -> list[str]:
+    """Files under folder added or changed since base: committed, staged, unstaged or untracked."""
+    changed = git("diff", "--name-only", "--diff-filter=AMR", base, "--", folder, root=root)
+    return sorted(set(changed + git("ls-files", "--others", "--exclude-standard", "--", folder, root=root)))
+
+
+def check_fragments(root: str = ROOT) -> str:
+    """A changelogs/fragments/ entry whenever plugins/ changed since the last release.
+
+    Before the first release there is nothing to compare with, and nothing released to describe a
+    change to: the first version's content is announced by version_added and its release summary.
+    A change users cannot see still needs a fragment, with only the `trivial` section.
+    """
+    versions = released_versions(root)
+    if not versions:
+        return (
+            "fragment check skipped: no release yet in changelogs/changelog.yaml (the first release is announced "
+            "by version_added and its release summary)"
+        )
+    if not os.path.isdir(os.path.join(root, ".git")) and not git("rev-parse", "--git-dir", root=root):
+        return "fragment check skipped: not a git checkout"
+    base, described = release_base(versions[-1], root)
+    plugins_changed = changed_since(base, "plugins", root)
+    fragments = [f for f in changed_since(base, os.path.join("changelogs", "fragments"), root) if f.endswith(".yml")]
+    if plugins_changed and not fragments:
+        raise GateFailure(
+            f"plugins/ changed since release {versions[-1]} ({described}): {', '.join(plugins_changed[:5])}; add "
+            "changelogs/fragments/<issue>-<topic>.yml describing the change for users (bugfixes, minor_changes, ...), "
+            "or with only a `trivial:` entry when users cannot notice it"
+        )
+    return (
+        f"fragment check: {len(plugins_changed)} plugins/ files, {len(fragments)} fragments changed since {described}"
+    )
+
+
 def gate_changelog() -> None:
+    log(check_fragments())
     run([tool("antsibull-changelog"), "lint"])
     run([tool("antsibull-changelog"), "lint-changelog-yaml", os.path.join("changelogs", "changelog.yaml")])
     version = load_yaml("galaxy.yml")["version"]
@@ -294,12 +357,19 @@ def gate_changelog() -> None:
         )
         with open(os.path.join(trial, "CHANGELOG.rst"), encoding="utf-8") as handle:
             rendered = handle.read()
+    print(rendered, flush=True)
     if f"v{version}" not in rendered or "Release Summary" not in rendered:
         raise GateFailure(
             f"a trial release of {version} has no 'v{version}' section with a Release Summary: "
             f"add changelogs/fragments/{version}.yml with release_summary"
         )
-    log(f"trial release {version}: CHANGELOG.rst has the release summary")
+    unannounced = [name for _type, name in plugins() if name not in rendered]
+    if unannounced:
+        raise GateFailure(
+            f"the trial changelog does not announce {', '.join(unannounced)}: give each new plugin "
+            f"`version_added: {version}` in its DOCUMENTATION (not a fragment)"
+        )
+    log(f"trial release {version}: CHANGELOG.rst has the release summary and announces all {len(plugins())} plugins")
 
 
 # ---------------------------------------------------------------- ansible-lint
