@@ -73,6 +73,7 @@ DEV_ONLY = (
     "bench/",
     "tests/bench/",
     "tests/reliability/",
+    "tests/house/",
     "tests/output/",
     "tests/integration/inventory",
     "changelogs/.plugin-cache.yaml",

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
-from quality_gates import GateFailure, check_fragments  # noqa: E402
+from quality_gates import GateFailure, check_fragments  # noqa: E402  pylint: disable=wrong-import-position
 
 RELEASED = "---\nancestor: null\nreleases:\n  0.1.0:\n    release_date: '2026-12-01'\n"
 
