@@ -99,7 +99,11 @@ def ansible_test_pip() -> str | None:
 
 CORE_LINE = core_line()
 # One tree per ansible-core line: ansible-test keeps its venvs and results in the copy's tests/output.
-TREE = os.environ.get("PARTNER_COLLECTION_TREE") or f"{TREE_PREFIX}-core{CORE_LINE}"
+# PARTNER_TREE_NAME gives a user of layout_collection() a copy of its own (quality_gates.py: "gates").
+TREE = (
+    os.environ.get("PARTNER_COLLECTION_TREE")
+    or f"{TREE_PREFIX}-{os.environ.get('PARTNER_TREE_NAME') or 'core' + CORE_LINE}"
+)
 COLLECTION_COPY = os.path.join(TREE, "ansible_collections", "exoscale", "partner")
 PYTHON_LINKS = os.path.join(TREE, "pythons")
 CONTROLLER_PYTHON = "%d.%d" % sys.version_info[:2]
@@ -396,7 +400,7 @@ def main(argv: list[str]) -> int:
         return 2
     command, extra = argv[0], argv[1:]
     if command == "clean":
-        for tree in [TREE] + glob.glob(TREE_PREFIX + "-core*"):
+        for tree in [TREE] + glob.glob(TREE_PREFIX + "-*"):
             shutil.rmtree(tree, ignore_errors=True)
         return 0
     copy = layout_collection()

@@ -21,8 +21,9 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
               file; `install --force` into a clean path; the installed collection runs
               examples/provision_customers.yml against the simulator (twice: the rerun changes nothing)
 
-Tools run from this Python's venv; the checks run on the tools/ansible_test.py copy of the
-repository (tracked and untracked-not-ignored files), which sits under ansible_collections/.
+Tools run from this Python's venv; the checks run on a copy of the repository (tracked and
+untracked-not-ignored files) made by tools/ansible_test.py under ansible_collections/, in a tree of
+the gates' own ($TMPDIR/exoscale-partner-<hash>-gates), apart from ansible-test's.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ import tempfile
 
 import yaml
 
+# The gates mirror the repository into a copy of their own, so that they can run while ansible-test
+# runs in its copy (tools/run_tests.py runs suites side by side).
+os.environ.setdefault("PARTNER_TREE_NAME", "gates")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ansible_test import layout_collection  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -59,7 +59,7 @@ STYLE = [
 # repository root, with its output in build/test-logs/<name>.log; a missing path makes it SKIPPED
 # (with the note, or "<path> does not exist"), and the summary says so. A suite that runs
 # tools/ansible_test.py or tools/quality_gates.py is kept from running beside the others using the
-# same ansible-test copy (see LOCKS); nothing to declare for that.
+# same copy of the collection (see LOCKS); nothing to declare for that.
 SUITES = {
     "style": (STYLE, (f"{BIN}/ruff", "pyproject.toml"), "ruff is not installed in this venv: run make venv"),
     "reuse": (
@@ -85,11 +85,12 @@ SUITES = {
     "sanity-2.21": (ANSIBLE_TEST_2_21 + ["sanity"], (PYTHON_2_21, "galaxy.yml"), NO_2_21),
 }
 
-# A suite whose command starts like this mirrors the repository into (and runs in) that line's
-# ansible-test copy: at most one suite per copy runs at a time.
+# A suite whose command starts like this mirrors the repository into (and runs in) that copy
+# (tools/ansible_test.py: one per ansible-core line, one for the gates): one suite per copy at a time.
 LOCKS = {
-    "ansible-test copy 2.19": (ANSIBLE_TEST, GATES),
+    "ansible-test copy 2.19": (ANSIBLE_TEST,),
     "ansible-test copy 2.21": (ANSIBLE_TEST_2_21,),
+    "quality gates copy": (GATES,),
 }
 
 # pytest's closing line, e.g. "===== 12 passed, 1 skipped in 0.52s =====" (ansible-test units repeats it)
