@@ -73,11 +73,11 @@ def install(names: list[str]) -> bool:
     packages = [package for name in names for package in NEEDED[name]]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     print("system_packages: apt-get install %s" % " ".join(packages), flush=True)
-    update = subprocess.run(["apt-get", "update", "-qq"], env=env, stdin=subprocess.DEVNULL)
+    update = subprocess.run(["apt-get", "update", "-qq"], env=env, stdin=subprocess.DEVNULL, check=False)
     if update.returncode != 0:
         return False
     command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
-    return subprocess.run(command, env=env, stdin=subprocess.DEVNULL).returncode == 0
+    return subprocess.run(command, env=env, stdin=subprocess.DEVNULL, check=False).returncode == 0
 
 
 def main(argv: list[str]) -> int:

@@ -57,7 +57,7 @@ def test_a_fragment_satisfies_the_check(repo, fragment):
     (repo / "changelogs" / "fragments" / "17-thing.yml").write_text("---\n" + fragment)
     assert check_fragments(str(repo)) == (
         "fragment check: 1 plugins/ files, 1 fragments changed since commit "
-        + subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout[:12]
+        + subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout[:12]
         + " (last change of changelogs/changelog.yaml; no tag 0.1.0)"
     )
 
