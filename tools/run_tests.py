@@ -18,7 +18,8 @@ suite ends. Every suite's output is in build/test-logs/<suite>.log.
 
 The summary lists every suite with PASS/FAIL/SKIPPED, its duration and what it ran (pytest's closing
 line, integration targets, sanity tests and the Pythons they really ran on); a skipped suite says
-why, and the last line counts the skipped suites: "all N suites passed" only when none was skipped.
+why, and the last line counts the skipped suites: "all N suites passed" only when none was skipped;
+it also names the sanity suites that ran on fewer Pythons than their ansible-test supports.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def run_suite(name: str, stream: bool) -> dict:
         "seconds": time.monotonic() - started,
         "closing": closing,
         "note": describe(lines),
+        "partial": any(SANITY_NOT_FOUND.match(line) for line in lines),
         "log": log_path,
     }
 
@@ -259,13 +261,16 @@ def verdict(results: list[dict]) -> str:
     failed = [r["name"] for r in results if r["status"] == "FAIL"]
     skipped = [r["name"] for r in results if r["status"] == "SKIPPED"]
     passed = len(results) - len(failed) - len(skipped)
-    if not failed and not skipped:
-        return f"all {passed} suites passed"
-    parts = [f"{passed} of {len(results)} suites passed"]
+    partial = [r["name"] for r in results if r.get("partial")]
+    parts = [
+        f"all {passed} suites passed" if not failed and not skipped else f"{passed} of {len(results)} suites passed"
+    ]
     if failed:
         parts.append(f"FAILED: {', '.join(failed)}")
     if skipped:
         parts.append(f"{len(skipped)} SKIPPED: {', '.join(skipped)}")
+    if partial:
+        parts.append(f"on fewer Pythons than ansible-test supports: {', '.join(partial)}")
     return "; ".join(parts)
 
 

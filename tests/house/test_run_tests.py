@@ -66,6 +66,8 @@ def test_all_passed_only_when_nothing_was_skipped():
     assert run_tests.verdict(passed) == "all 2 suites passed"
     skipped = passed + [dict(result, name="c", status="SKIPPED")]
     assert run_tests.verdict(skipped) == "2 of 3 suites passed; 1 SKIPPED: c"
+    partial = passed + [dict(result, name="sanity", status="PASS", partial=True)]
+    assert run_tests.verdict(partial) == "all 3 suites passed; on fewer Pythons than ansible-test supports: sanity"
 
 
 def test_the_sanity_note_names_the_pythons_it_ran_on_and_those_it_did_not():
