@@ -62,13 +62,14 @@ options:
     env:
       - name: EXOSCALE_PARTNER_API_URL
   api_timeout:
-    description: Timeout in seconds of each HTTP request.
+    description: Timeout in seconds of each HTTP request. Must be greater than 0.
     type: int
     default: 30
   api_retries:
     description:
       - How many times the list request is retried after a transient failure (connection error,
         timeout, HTTP 429, 500, 502, 503, 504), with exponential backoff honouring C(Retry-After).
+      - V(0) disables retries; a negative value is refused.
     type: int
     default: 5
   validate_certs:

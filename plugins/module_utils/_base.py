@@ -51,11 +51,25 @@ def explain(exc):
 
 
 def credentials_problem(params):
-    """The failure message when api_key or api_secret is missing, else None."""
-    missing = [name for name in ("api_key", "api_secret") if not params.get(name)]
+    """The failure message when api_key or api_secret is missing (or blank), or a connection option is out of range."""
+    missing = [name for name in ("api_key", "api_secret") if not (params.get(name) or "").strip()]
     if missing:
         return "Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP)
+    timeout, retries = params.get("api_timeout"), params.get("api_retries")
+    if timeout is not None and timeout <= 0:
+        return "api_timeout: must be a number of seconds greater than 0, got %s." % timeout
+    if retries is not None and retries < 0:
+        return "api_retries: must be 0 (no retry) or more, got %s." % retries
     return None
+
+
+def blank_options(argument_spec, params):
+    """The text options given as an empty or whitespace-only string (never a valid key, name or id)."""
+    return sorted(
+        name
+        for name, option in argument_spec.items()
+        if option.get("type", "str") == "str" and isinstance(params.get(name), str) and not params[name].strip()
+    )
 
 
 def build_client(params, component="module"):
@@ -80,6 +94,9 @@ class PartnerModule:
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
         self.params = self.module.params
+        blank = blank_options(argument_spec, self.params)
+        if blank:
+            self.fail("Invalid parameters: %s: must not be empty or blank." % ", ".join(blank))
         for name in uuid_options:
             if self.params.get(name) is not None:
                 try:

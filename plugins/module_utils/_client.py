@@ -266,14 +266,18 @@ def validate_period(value):
     return value
 
 
-def _text(value, field, min_length=1, max_length=None):
-    """A text field: str (ints accepted, e.g. a YAML postcode), within the spec's length limits."""
+def _text(value, field, max_length=None):
+    """A text field: str (ints accepted, e.g. a YAML postcode), not blank, within the spec's length limits.
+
+    Blank (empty or whitespace-only) is refused for every field: a blank client_id would be sent as
+    an idempotency key that matches nothing meaningful, a blank name or address bills nobody.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
         raise ValueError("%s: expected a string, got %s" % (field, type(value).__name__))
-    if len(value.strip()) < min_length:
-        raise ValueError("%s: must not be empty" % field)
+    if not value.strip():
+        raise ValueError("%s: must not be empty or blank, got %r" % (field, value))
     if max_length is not None and len(value) > max_length:
         raise ValueError("%s: at most %d characters allowed, got %d" % (field, max_length, len(value)))
     return value
@@ -403,7 +407,7 @@ def _organization_input(kwargs, complete):
     address = {
         "name": display_name,
         "street-name": _checked(street, lambda value: _text(value, "street_name")),
-        "building-number": _checked(building, lambda value: _text(value, "building_number", 0, 255)),
+        "building-number": _checked(building, lambda value: _text(value, "building_number", max_length=255)),
         "city": _checked(city, lambda value: _text(value, "city", max_length=255)),
         "postal-code": _checked(postal_code, lambda value: _text(value, "postal_code", max_length=80)),
         "country": _checked(country, _country),
@@ -413,7 +417,7 @@ def _organization_input(kwargs, complete):
         "display-name": display_name,
         "billing-address": _without_none(address),
         "owner-email": _checked(owner_email, _owner_email),
-        "client-id": _checked(fields.get("client_id"), lambda value: _text(value, "client_id", 0, 191)),
+        "client-id": _checked(fields.get("client_id"), lambda value: _text(value, "client_id", max_length=191)),
     }
     return _without_none(body)
 
