@@ -796,6 +796,13 @@ class Client:
                 % (host, reason),
                 retryable=False,
             )
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return self._error(
+                ExoscaleAPITransportException,
+                method,
+                path,
+                "cannot connect to %s through the proxy: %s; check HTTPS_PROXY and NO_PROXY" % (host, reason),
+            )
         if _never_connected(exc):
             return self._error(ExoscaleAPITransportException, method, path, "cannot connect to %s: %s" % (host, reason))
         if isinstance(exc, requests.exceptions.Timeout):
@@ -840,8 +847,11 @@ def _org_path(org_id, suffix=""):
 
 
 def _never_connected(exc):
-    """True when requests failed before the request could be sent (connect timeout, refused, DNS)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    """True when requests failed before the request could be sent (connect timeout, refused, DNS, proxy unreachable).
+
+    requests raises ProxyError only while connecting to the proxy, before anything reached the API.
+    """
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
         return True
     if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(exc, requests.exceptions.SSLError):
         return False

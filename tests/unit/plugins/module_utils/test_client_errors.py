@@ -442,6 +442,7 @@ class RaisingAdapter(requests.adapters.BaseAdapter):
     "error, attempts, maybe_processed",
     [
         (requests.exceptions.ConnectTimeout("connect timed out"), 3, False),
+        (requests.exceptions.ProxyError("Unable to connect to proxy"), 3, False),  # nothing reached the API
         (requests.exceptions.ReadTimeout("read timed out"), 1, True),
         (requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"), 1, True),
         (requests.exceptions.ChunkedEncodingError("broken chunk"), 1, True),
