@@ -230,3 +230,17 @@ def test_transport_faults_fail_clearly(api, request, kind, name):
     assert applied(api, kind) == (1 if processed and kind != "info" else 0)
     if kind == "metering":
         assert run.result["maybe_processed"] is True  # every one of these may have reached the server
+
+
+def test_processed_then_503_on_create_finds_a_created_org_and_activates_it(api):
+    """Duplicate-safe create when the API creates organizations in status `created`: found, then activated."""
+    api.admin.config(create_status="created")
+    api.admin.add_fault(operation=OPERATION["create"], action="process_then_fail")
+    run = api.run("partner_org", **CREATE)
+    assert not run.failed and run.result["actions"] == ["create", "activate"], run
+    assert [(m["operation"], m["status"]) for m in api.mutations()] == [
+        ("create-distributor-organization", 503),
+        ("activate-distributor-organization", 200),
+    ]
+    [org] = api.organizations(client_id=CREATE["client_id"])
+    assert org["status"] == "active" and run.result["organization"] == org
