@@ -365,6 +365,12 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     do_PUT = do_POST = do_DELETE = do_PATCH = do_GET
 
+    def date_time_string(self, timestamp=None):
+        """The Date header from the simulator's clock (--clock-offset), as a skewed server would send it."""
+        if timestamp is None:
+            timestamp = time.time() + self.simulator.clock_offset
+        return super().date_time_string(timestamp)
+
     def log_message(self, format, *args):
         """Silent: the request log is in /_simulator/requests, and stdout belongs to the listening line."""
 

@@ -24,6 +24,8 @@ CREDENTIALS_HELP = (
 )
 CLOCK_HELP = "Requests are signed with an expiry time: check that this host's clock is correct (for example with NTP)."
 AUTH_HELP = "Check api_key and api_secret, and that the key may use the Partner API."
+# Beyond this difference between the API's Date header and this host's clock, a refusal is blamed on the clock.
+CLOCK_SKEW_TOLERANCE = 300
 
 
 def api_argument_spec():
@@ -43,11 +45,20 @@ def api_argument_spec():
 
 
 def explain(exc):
-    """The text of a client error, plus what to check for an authentication failure (clock or credentials)."""
+    """The text of a client error, plus what to check for an authentication failure (clock or credentials).
+
+    The clock is blamed when the API's message speaks of expiry, or when its Date header is more than
+    CLOCK_SKEW_TOLERANCE seconds away from this host's clock (the real API's wording is not documented).
+    """
     if not isinstance(exc, _client.ExoscaleAPIAuthException):
         return str(exc)
     expired = "expire" in (exc.api_message or str(exc)).lower()
-    return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
+    skew = getattr(exc, "clock_skew", None)
+    if skew is None or abs(skew) <= CLOCK_SKEW_TOLERANCE:
+        return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
+    # The API's Date header shows the clocks apart: say so whatever the API's wording.
+    measured = "The API's clock is %d seconds %s this host's." % (abs(skew), "ahead of" if skew > 0 else "behind")
+    return " ".join(["%s." % exc, CLOCK_HELP, measured] + ([] if expired else [AUTH_HELP]))
 
 
 def credentials_problem(params):

@@ -76,7 +76,16 @@ class ExoscaleAPIException(Exception):
 
 
 class ExoscaleAPIAuthException(ExoscaleAPIException):
-    """401 or 403: bad credentials or missing permission."""
+    """401 or 403: bad credentials or missing permission.
+
+    ``clock_skew``: seconds the API's clock (its ``Date`` header) is ahead of this host's (negative: behind),
+    or None when the answer carried no usable date. Signatures expire, so a large skew explains a refusal
+    whatever the API's wording.
+    """
+
+    def __init__(self, message, clock_skew=None, **kwargs):
+        super(ExoscaleAPIAuthException, self).__init__(message, **kwargs)
+        self.clock_skew = clock_skew
 
 
 class ExoscaleAPIClientException(ExoscaleAPIException):
@@ -208,6 +217,17 @@ def _retry_after(response, now):
             return None
         seconds = when.timestamp() - now
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _clock_skew(response, now):
+    """Seconds the server's Date header is ahead of ``now`` (whole seconds), or None without a valid Date."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("Date") or "")
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return round(when.timestamp() - now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -763,7 +783,9 @@ class Client:
         text = ("HTTP %d %s" % (status, response.reason or "")).strip() + (": " + message if message else "")
         hint = _STATUS_HINTS.get(status)
         kwargs = {}
-        if status == 429:
+        if status in (401, 403):
+            kwargs["clock_skew"] = _clock_skew(response, self.clock())
+        elif status == 429:
             kwargs["retry_after"] = _retry_after(response, self.clock())
             if kwargs["retry_after"] is not None:
                 hint = "rate limited, the API asks to wait %g seconds" % kwargs["retry_after"]

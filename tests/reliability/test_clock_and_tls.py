@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import re
 import ssl
 import urllib.request
 
@@ -79,14 +80,17 @@ def test_signature_expiring_too_far_ahead_says_check_the_clock(lagging_api):
     assert [entry["status"] for entry in lagging_api.requests()] == [403]
 
 
-def test_missing_signature_is_401_and_a_wrong_secret_403_with_the_credentials_hint(skewed_api):
+def test_missing_signature_is_401_and_a_wrong_secret_on_a_skewed_server_names_clock_and_credentials(skewed_api):
     """The simulator's 401 (no usable Authorization) reaches the module as an authentication failure."""
     skewed_api.admin.reset()
     answer = requests.get(skewed_api.sim.url + "/distributor/organization", timeout=10)
     assert answer.status_code == 401 and "missing Authorization header" in answer.json()["message"]
     run = skewed_api.run("partner_org_info", api_key="EXOreliabilitykey", api_secret="wrong-secret-1234")
     assert run.failed and run.result["status"] == 403  # a bad signature: the clock is checked after it
-    assert "Check api_key and api_secret" in run.msg and "clock" not in run.msg, run.msg
+    assert "invalid request signature" in run.result["api_message"]  # no word of expiry...
+    # ...but the simulator's Date header is an hour ahead: the clock is named, and the credentials too
+    assert re.search(r"The API's clock is 3(599|600) seconds ahead of this host's", run.msg), run.msg  # 1 s resolution
+    assert "Check api_key and api_secret" in run.msg, run.msg
 
 
 def self_signed_certificate(directory):
