@@ -165,7 +165,7 @@ class SimulatorProcess:
         return int(self.base_url.rsplit(":", 1)[1])
 
     def start(self):
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process; closed in __exit__)
         self.process = subprocess.Popen(
             self.command, cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )
