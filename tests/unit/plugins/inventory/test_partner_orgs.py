@@ -154,6 +154,26 @@ def test_collisions_after_sanitising_rename_every_colliding_org():
     assert safe_hostname("crm:1,2*[3]!~") == "crm_1_2__3___"
 
 
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("kunde-müller-ß", "kunde-müller-ß"),
+        ("kunde-mu\u0308ller", "kunde-müller"),  # a combining accent is composed first
+        ("顧客-東京-1", "顧客-東京-1"),
+        ("client-🚀-1", "client-_-1"),
+        ("Müller & Söhne 株式会社 🚀", "Müller___Söhne_株式会社__"),
+    ],
+)
+def test_host_names_keep_letters_of_every_script(value, expected):
+    """Before: every non-ASCII letter became "_", so "顧客-東京-1" and "顧客-大阪-1" collided as "__-__-1"."""
+    assert safe_hostname(value) == expected
+
+
+def test_non_ascii_client_ids_do_not_collide():
+    orgs = [{"id": "1", "client_id": "顧客-東京-1"}, {"id": "2", "client_id": "顧客-大阪-1"}]
+    assert hostnames_for(orgs, ["client_id"]) == ({"1": "顧客-東京-1", "2": "顧客-大阪-1"}, [])
+
+
 def test_constructed_groups_keyed_groups_and_compose(tmp_path, sim):
     seed(sim, "Alpha", client_id="crm-1", country="CH")
     seed(sim, "Beta", client_id="crm-2", status="suspended", country="AT")
