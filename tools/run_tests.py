@@ -262,9 +262,8 @@ def verdict(results: list[dict]) -> str:
     skipped = [r["name"] for r in results if r["status"] == "SKIPPED"]
     passed = len(results) - len(failed) - len(skipped)
     partial = [r["name"] for r in results if r.get("partial")]
-    parts = [
-        f"all {passed} suites passed" if not failed and not skipped else f"{passed} of {len(results)} suites passed"
-    ]
+    everything = f"all {passed} suites passed" if passed > 1 else "the suite passed"
+    parts = [everything if not failed and not skipped else f"{passed} of {len(results)} suites passed"]
     if failed:
         parts.append(f"FAILED: {', '.join(failed)}")
     if skipped:
