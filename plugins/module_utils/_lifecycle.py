@@ -60,22 +60,23 @@ def validate_entry(entry, where=""):
     given, id and client_id not both, purge only with state terminated, every given field as create
     would check it.
     """
-    prefix = where + "." if where else ""
+    whole = where + ": " if where else ""
+    field = where + "." if where else ""
     entry = dict(entry)
     if all(entry.get(key) is None for key in KEYS):
-        raise ValueError("%sone of id, client_id or name is required to find the organization" % prefix)
+        raise ValueError("%sone of id, client_id or name is required to find the organization" % whole)
     if entry.get("id") is not None and entry.get("client_id") is not None:
-        raise ValueError("%sid and client_id are mutually exclusive: an organization is addressed by one key" % prefix)
+        raise ValueError("%sid and client_id are mutually exclusive: an organization is addressed by one key" % whole)
     if entry.get("state", "active") not in STATES:
-        raise ValueError("%sstate: expected one of %s, got %r" % (prefix, ", ".join(STATES), entry.get("state")))
+        raise ValueError("%sstate: expected one of %s, got %r" % (field, ", ".join(STATES), entry.get("state")))
     if entry.get("purge") and entry.get("state") != TERMINATED:
-        raise ValueError("%spurge=true requires state=terminated" % prefix)
+        raise ValueError("%spurge=true requires state=terminated" % whole)
     try:
         if entry.get("id") is not None:
             entry["id"] = _client.validate_uuid(entry["id"], "id")
         _client.validate_organization_fields(**creation_fields(entry))
     except ValueError as exc:
-        raise ValueError(prefix + str(exc)) from None
+        raise ValueError(field + str(exc)) from None
     return entry
 
 
