@@ -16,7 +16,8 @@ description:
   - Reads the organizations with B(one) Partner API request per refresh (the API has no pagination).
   - Each host gets the variables C(partner_org) (the organization as M(exoscale.partner.partner_org_info)
     returns it, with C(id), C(status), C(name), C(client_id), C(address), C(building_number), C(postcode),
-    C(city), C(country)) and C(ansible_connection=local), because the Partner API is reached from the controller, not from the organization.
+    C(city), C(country)) and C(ansible_connection=local), because the Partner API is reached from the
+    controller, not from the organization.
   - The configuration file name must end in C(partner_orgs.yml) or C(partner_orgs.yaml).
   - Host names come from the first field of O(hostnames) that is set. Characters other than letters,
     digits, C(.), C(_) and C(-) are replaced by C(_), so that every name is usable in C(--limit) patterns.

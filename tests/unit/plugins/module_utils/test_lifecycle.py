@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import uuid
 
 import pytest
@@ -360,3 +361,12 @@ def test_create_refused_by_the_api_is_not_looked_up():
     call.failures["create_distributor_organization"] = server_error(maybe_processed=False)
     dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
     assert error.doing == "create organization 'Customer Corp'" and len(call.calls) == 1
+
+
+def test_the_rules_import_no_ansible_and_no_http():
+    with open(_lifecycle.__file__) as source:
+        tree = ast.parse(source.read())
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+    assert not [name for name in imported if name.startswith(("ansible.", "requests", "urllib", "http"))]
+    assert "ansible_collections.exoscale.partner.plugins.module_utils" in imported  # _client only
