@@ -28,8 +28,8 @@ description:
     the task before any mutating request.
   - Every organization is attempted; one that fails (for example a persistent server error on its suspend)
     does not stop the others. The task fails at the end if any failed, and returns what was done for each.
-  - O(unlisted) makes the list exclusive, like O(unlisted=suspend) in C(state: overridden) of network
-    resource modules: the organizations of the distributor that no entry designates are suspended or terminated.
+  - O(unlisted) makes the list exclusive (as C(state=overridden) does in network resource modules); the
+    organizations of the distributor that no entry designates are suspended or terminated.
   - This module and the P(exoscale.partner.partner_orgs#inventory) inventory plugin share a name but are
     different plugin types; C(ansible-doc exoscale.partner.partner_orgs) shows this module,
     C(ansible-doc -t inventory exoscale.partner.partner_orgs) the inventory plugin.
