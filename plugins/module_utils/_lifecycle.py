@@ -135,7 +135,12 @@ def find_current(orgs, entry):
     state terminated. Several matches raise AmbiguousOrganization.
     """
     key, value = lookup_key(entry)
-    matches = matching(orgs, key, value)
+    return designated(matching(orgs, key, value), entry)
+
+
+def designated(matches, entry):
+    """find_current's rules applied to `matches`, the organizations whose lookup key equals the entry's."""
+    key, value = lookup_key(entry)
     if key == "id":
         if not matches:
             raise NoSuchOrganization("No organization with id %s exists for this distributor." % value)
@@ -144,6 +149,15 @@ def find_current(orgs, entry):
         already_terminated = entry.get("state") == TERMINATED and not alive and len(matches) == 1
         matches = matches if already_terminated else alive
     return single(matches, "%s %r" % (key, value))
+
+
+def index_by_key(orgs):
+    """{key: {value: [orgs]}} for id, client_id and name: lookups of a whole list in linear time."""
+    index = {key: {} for key in KEYS}
+    for org in orgs:
+        for key in KEYS:
+            index[key].setdefault(org[key], []).append(org)
+    return index
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,6 +261,7 @@ def plan_set(orgs, entries, unlisted="keep"):
     if unlisted not in UNLISTED_ACTIONS:
         raise ValueError("unlisted: expected keep, suspend or terminate, got %r" % (unlisted,))
     duplicates = duplicate_entries(entries)
+    by_key = index_by_key(orgs)
     targets, claimed = [], {}
     for index, entry in enumerate(entries):
         target = dict(entry=entry, current=None, actions=[], drift={}, error=duplicates.get(index))
@@ -254,7 +269,8 @@ def plan_set(orgs, entries, unlisted="keep"):
         if target["error"]:
             continue
         try:
-            current = find_current(orgs, entry)
+            key, value = lookup_key(entry)
+            current = designated(by_key[key].get(value, []), entry)
             target["actions"] = plan_entry(current, entry)
         except LifecycleError as exc:
             target["error"] = str(exc)
@@ -268,10 +284,10 @@ def plan_set(orgs, entries, unlisted="keep"):
                     claimed[current["id"]],
                 )
             claimed.setdefault(current["id"], index)
-    designated = set(claimed)
+    claimed_ids = set(claimed)
     planned_unlisted = []
     for org in live(orgs):
-        if org["id"] not in designated:
+        if org["id"] not in claimed_ids:
             actions = UNLISTED_ACTIONS[unlisted](org)
             if actions:
                 planned_unlisted.append(dict(organization=org, actions=actions))
