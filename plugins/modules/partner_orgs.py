@@ -267,7 +267,7 @@ SUMMARY_ACTIONS = (
     ("terminated", "terminate"),
     ("purged", "schedule_purge"),
 )
-WARNED_DRIFTS = 10
+REPORTED = 10  # problems named in a message; the result has all of them
 
 
 def where(index):
@@ -297,7 +297,7 @@ def validated_entries(pm):
     except ValueError as exc:
         problems.append(str(exc))
     if problems:
-        pm.fail("Invalid parameters (nothing was sent): %s" % "; ".join(problems), errors=problems)
+        pm.fail("Invalid parameters (nothing was sent): %s" % listed(problems), errors=problems)
     return entries
 
 
@@ -324,7 +324,7 @@ def planning_failure(pm, plan):
     ]
     pm.fail(
         "%d of %d entries cannot be converged; nothing was sent: %s"
-        % (len(problems), len(plan.targets), "; ".join(problems)),
+        % (len(problems), len(plan.targets), listed(problems)),
         organizations=[entry_result(t, t["current"], error=t["error"]) for t in plan.targets],
         unlisted=[],
         errors=problems,
@@ -332,7 +332,7 @@ def planning_failure(pm, plan):
 
 
 def work_items(plan):
-    """(label, current, actions, entry) for every organization with something to do."""
+    """(entry index or None for an unlisted one, current organization, actions, entry) for each to change."""
     items = []
     for index, target in enumerate(plan.targets):
         if target["actions"]:
@@ -341,6 +341,46 @@ def work_items(plan):
         state = UNLISTED_STATE[planned["actions"][0]]
         items.append((None, planned["organization"], planned["actions"], dict(state=state, purge=False)))
     return items
+
+
+def perform(pm, plan):
+    """Run every planned change (in check mode, predict it); {entry index or unlisted id: (org, done, error)}."""
+
+    def work(item):
+        dummy, current, actions, entry = item
+        return _lifecycle.converge(pm.call, current, actions, entry, check_mode=pm.check_mode)
+
+    # Check mode sends nothing: no thread is needed to predict.
+    outcomes = _parallel.run_each(work, work_items(plan), 1 if pm.check_mode else pm.params["concurrency"])
+    done = {}
+    for outcome in outcomes:
+        index, current = outcome.item[0], outcome.item[1]
+        org, actions, error = outcome.value if outcome.ok else (current, [], outcome.error)
+        done[index if index is not None else current["id"]] = (org, actions, error)
+    return done
+
+
+def results_of(plan, done):
+    """(organizations, unlisted, diffs) as returned, in the order of the list."""
+    results, unlisted, diffs = [], [], []
+    for index, target in enumerate(plan.targets):
+        org, actions, error = done.get(index, (target["current"], [], None))
+        results.append(entry_result(target, org, actions, error and error_text(error)))
+        if actions:
+            label = "%s (%s)" % (where(index), _lifecycle.describe_key(target["entry"]))
+            diffs.append(diff_of(label, target["current"], org))
+    for planned in plan.unlisted:
+        current = planned["organization"]
+        org, actions, error = done[current["id"]]
+        unlisted.append(dict(organization=org, actions=actions, error=error and error_text(error)))
+        if actions:
+            diffs.append(diff_of("unlisted organization %s" % current["id"], current, org))
+    return results, unlisted, diffs
+
+
+def listed(texts, limit=REPORTED):
+    more = " (and %d more, see the result)" % (len(texts) - limit) if len(texts) > limit else ""
+    return "; ".join(texts[:limit]) + more
 
 
 def summary_of(results, unlisted):
@@ -354,10 +394,9 @@ def summary_of(results, unlisted):
 def warn_drift(pm, results):
     drifted = ["%s: %s" % (where(i), ", ".join(sorted(r["drift"]))) for i, r in enumerate(results) if r["drift"]]
     if drifted:
-        more = " and %d more" % (len(drifted) - WARNED_DRIFTS) if len(drifted) > WARNED_DRIFTS else ""
         pm.warn(
-            "%d organizations differ from their entries (the Partner API cannot update them; see drift): %s%s"
-            % (len(drifted), "; ".join(drifted[:WARNED_DRIFTS]), more)
+            "%d organizations differ from their entries (the Partner API cannot update them; see drift): %s"
+            % (len(drifted), listed(drifted))
         )
 
 
@@ -366,41 +405,12 @@ def diff_of(label, before, after):
 
 
 def converge_all(pm):
-    params = pm.params
     entries = validated_entries(pm)
     orgs = pm.call("list organizations", "list_distributor_organizations")["organizations"]
-    plan = _lifecycle.plan_set(orgs, entries, params["unlisted"])
+    plan = _lifecycle.plan_set(orgs, entries, pm.params["unlisted"])
     if plan.errors:
         planning_failure(pm, plan)
-
-    def work(item):
-        dummy, current, actions, entry = item
-        return _lifecycle.converge(pm.call, current, actions, entry, check_mode=pm.check_mode)
-
-    items = work_items(plan)
-    # Check mode sends nothing: no thread is needed to predict.
-    outcomes = _parallel.run_each(work, items, 1 if pm.check_mode else params["concurrency"])
-    done = {}
-    for outcome in outcomes:
-        index, current = outcome.item[0], outcome.item[1]
-        org, actions, error = outcome.value if outcome.ok else (current, [], outcome.error)
-        done[index if index is not None else ("unlisted", current["id"])] = (org, actions, error)
-
-    results, diffs = [], []
-    for index, target in enumerate(plan.targets):
-        org, actions, error = done.get(index, (target["current"], [], None))
-        results.append(entry_result(target, org, actions, error and error_text(error)))
-        if actions:
-            label = "%s (%s)" % (where(index), _lifecycle.describe_key(target["entry"]))
-            diffs.append(diff_of(label, target["current"], org))
-    unlisted = []
-    for planned in plan.unlisted:
-        current = planned["organization"]
-        org, actions, error = done[("unlisted", current["id"])]
-        unlisted.append(dict(organization=org, actions=actions, error=error and error_text(error)))
-        if actions:
-            diffs.append(diff_of("unlisted organization %s" % current["id"], current, org))
-
+    results, unlisted, diffs = results_of(plan, perform(pm, plan))
     warn_drift(pm, results)
     summary = summary_of(results, unlisted)
     changed = any(r["actions"] for r in results + unlisted)
@@ -409,7 +419,7 @@ def converge_all(pm):
         failures += [r["error"] for r in unlisted if r["error"]]
         pm.fail(
             "%d of %d organizations failed (the others were converged): %s"
-            % (summary["failed"], len(results) + len(unlisted), "; ".join(failures)),
+            % (summary["failed"], len(results) + len(unlisted), listed(failures)),
             changed=changed,
             organizations=results,
             unlisted=unlisted,

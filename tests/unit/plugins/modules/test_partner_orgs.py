@@ -145,6 +145,14 @@ def test_a_bad_entry_fails_naming_it_before_any_request(run_module, fake_client)
     assert "organizations[3].owner_email" in result["msg"]
 
 
+def test_long_lists_of_problems_are_cut_in_the_message_not_in_the_result(run_module, fake_client):
+    entries = [customer(n, country="Switzerland") for n in range(15)]
+    result = run_module(partner_orgs.main, dict(organizations=entries))
+    assert result["failed"] and "organizations[9].country" in result["msg"]
+    assert "organizations[10]" not in result["msg"] and "(and 5 more, see the result)" in result["msg"]
+    assert len(result["errors"]) == 15 and fake_client.calls == []
+
+
 @pytest.mark.parametrize(
     "second, message",
     [
