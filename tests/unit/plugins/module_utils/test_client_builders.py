@@ -13,6 +13,7 @@ import importlib.util
 import json
 import sys
 
+import jsonschema
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
@@ -176,7 +177,6 @@ def test_organization_dict_and_separate_fields_are_exclusive():
 
 
 def test_organization_input_is_valid_against_the_spec(partner_spec):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = dict(partner_spec["components"]["schemas"]["organization-input"], components=partner_spec["components"])
     body = build_organization_input(**_valid_org(building_number="7", client_id="c-1"))
     jsonschema.Draft4Validator(schema).validate(body)
@@ -391,7 +391,8 @@ def test_usage_records_are_snake_case_with_every_key():
 
 
 def test_no_ansible_import_in_the_wire_room():
-    tree = ast.parse(open(_client.__file__).read())
+    with open(_client.__file__) as source:
+        tree = ast.parse(source.read())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
     assert imported and not [name for name in imported if name.split(".")[0] == "ansible"]
