@@ -23,6 +23,7 @@ REQUIRED_TO_CREATE = ("name", "owner_email", "address", "postcode", "city", "cou
 BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "country")
 CREATE_FIELDS = REQUIRED_TO_CREATE + ("building_number", "client_id")
 ENTRY_FIELDS = ("id",) + CREATE_FIELDS + ("state", "purge")
+TEXT_FIELDS = ("id",) + CREATE_FIELDS  # never valid empty or blank (an empty key would match nothing or anything)
 STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
 ASSUMED_CREATE_STATUS = "active"  # what check mode predicts; the API's choice is not documented
 ACTIONS = ("create", "activate", "suspend", "terminate", "schedule_purge")
@@ -56,13 +57,16 @@ class TerminatedOrganization(LifecycleError):
 def validate_entry(entry, where=""):
     """The entry with its id canonical (lower case); ValueError naming `where` + the field.
 
-    `entry` has the options of partner_org (missing ones None). Checks what needs no request: one key
-    given, id and client_id not both, purge only with state terminated, every given field as create
-    would check it.
+    `entry` has the options of partner_org (missing ones None). Checks what needs no request: no blank
+    text, one key given, id and client_id not both, purge only with state terminated, every given
+    field as create would check it.
     """
     whole = where + ": " if where else ""
     field = where + "." if where else ""
     entry = dict(entry)
+    blank = [name for name in TEXT_FIELDS if isinstance(entry.get(name), str) and not entry[name].strip()]
+    if blank:
+        raise ValueError("%s%s: must not be empty or blank" % (field, blank[0]))
     if all(entry.get(key) is None for key in KEYS):
         raise ValueError("%sone of id, client_id or name is required to find the organization" % whole)
     if entry.get("id") is not None and entry.get("client_id") is not None:

@@ -120,6 +120,9 @@ def test_validate_entry_makes_the_id_canonical():
         (dict(client_id="c", owner_email="nobody"), "organizations[3].owner_email: expected an email"),
         (dict(client_id="c", name="x" * 192), "organizations[3].display_name: at most 191"),
         (dict(client_id="c", state="gone"), "organizations[3].state: expected one of"),
+        (dict(client_id="  "), "organizations[3].client_id: must not be empty or blank"),
+        (dict(client_id="c", name=""), "organizations[3].name: must not be empty or blank"),
+        (dict(client_id="c", building_number="\t"), "organizations[3].building_number: must not be empty or blank"),
     ],
 )
 def test_validate_entry_names_the_entry_and_field(fields, message):

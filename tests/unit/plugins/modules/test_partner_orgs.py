@@ -160,6 +160,7 @@ def test_long_lists_of_problems_are_cut_in_the_message_not_in_the_result(run_mod
         (dict(client_id="x", id="0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"), "organizations[1]: id and client_id"),
         (dict(client_id="x", purge=True), "organizations[1]: purge=true requires state=terminated"),
         (dict(client_id="x", state="gone"), "state"),
+        (dict(client_id=" ", state="suspended"), "organizations[1].client_id: must not be empty or blank"),
     ],
 )
 def test_invalid_lists_send_nothing(run_module, fake_client, second, message):
