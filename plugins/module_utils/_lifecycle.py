@@ -26,7 +26,6 @@ ENTRY_FIELDS = ("id",) + CREATE_FIELDS + ("state", "purge")
 TEXT_FIELDS = ("id",) + CREATE_FIELDS  # never valid empty or blank (an empty key would match nothing or anything)
 STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
 ASSUMED_CREATE_STATUS = "active"  # what check mode predicts; the API's choice is not documented
-ACTIONS = ("create", "activate", "suspend", "terminate", "schedule_purge")
 
 
 class LifecycleError(ValueError):
