@@ -71,6 +71,7 @@ ENTRY_FIELDS = (
     "transaction_id",
     "state",
     "organization_id",
+    "client_id",
     "batch",
     "batch_hash",
     "api_key",
@@ -86,6 +87,7 @@ _COLUMNS = """
     transaction_id TEXT PRIMARY KEY,
     state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'uncertain')),
     organization_id TEXT NOT NULL,
+    client_id TEXT,
     batch TEXT NOT NULL,
     batch_hash TEXT NOT NULL,
     api_key TEXT,
@@ -328,7 +330,18 @@ class Outcome:
         self.state_error = state_error  # a JournalError while recording the outcome, or None
 
 
-def run_transaction(store, transaction_id, organization_id, canonical, api_key, send, resolve=None, scrub=None):
+def applied_for_client_id(entry, client_id, usage):
+    """True when `entry` is applied for this client ID and these entries: no lookup needed, nothing to send."""
+    if entry is None or entry["state"] != APPLIED or entry.get("client_id") is None:
+        return False
+    if entry["client_id"] != client_id:
+        return False
+    return batch_hash(canonical_batch(entry["organization_id"], usage)) == entry["batch_hash"]
+
+
+def run_transaction(
+    store, transaction_id, organization_id, canonical, api_key, send, resolve=None, scrub=None, client_id=None
+):
     """Apply the protocol for one transaction; send() does the POST.
 
     send() raises an exception with `maybe_processed` (True: maybe applied) to report a failure; any
@@ -340,7 +353,7 @@ def run_transaction(store, transaction_id, organization_id, canonical, api_key, 
     action = decide(entry, new_hash, resolve)
     now = iso(utc_now())
     if action == SEND:
-        row = _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now)
+        row = _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now, client_id)
         if not store.insert_pending(row):  # another run inserted it first: decide on what it wrote
             entry = store.get(transaction_id)
             action = decide(entry, new_hash, None) if entry else NEEDS_RESOLVE
@@ -366,11 +379,12 @@ def preview_transaction(store, transaction_id, canonical, resolve=None):
     return decide(entry, batch_hash(canonical), resolve), entry
 
 
-def _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now):
+def _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now, client_id=None):
     return {
         "transaction_id": transaction_id,
         "state": PENDING,
         "organization_id": organization_id,
+        "client_id": client_id,
         "batch": canonical,
         "batch_hash": new_hash,
         "api_key": api_key,
