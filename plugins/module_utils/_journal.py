@@ -275,6 +275,7 @@ def public_entry(entry):
     if entry is None:
         return None
     result = {key: entry[key] for key in ENTRY_FIELDS if key not in ("batch", "batch_hash")}
+    result["attempts"] = int(result["attempts"])
     try:
         result["usage"] = json.loads(entry["batch"])["usage"]
     except (ValueError, KeyError, TypeError):
@@ -561,6 +562,7 @@ class SQLiteStore(_Store):
 
     def _prepare_file(self, create_folder):
         folder = os.path.dirname(self.path)
+        _check_not_a_file(self.path, folder)
         if not os.path.isdir(folder):
             if not create_folder:
                 raise JournalError(
@@ -662,6 +664,15 @@ class SQLiteStore(_Store):
             return [dict(zip(ENTRY_FIELDS, row)) for row in cursor.fetchall()]
         except sqlite3.Error as exc:
             raise self._error(exc) from None
+
+
+def _check_not_a_file(path, folder):
+    """Refuse a path below a regular file (for root too, who may write anywhere else)."""
+    parent = folder
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else None
+    if parent and not os.path.isdir(parent):
+        raise JournalError("journal %s: %s is not a folder but a file; fix the path" % (path, parent))
 
 
 def _newer_schema(where, version):
@@ -792,6 +803,7 @@ def open_journal(location=None, read_only=False):
             "journal %s is a folder; give the path of a file (for example %s)" % (path, "metering.sqlite3")
         )
     if read_only and not os.path.exists(path):
+        _check_not_a_file(path, os.path.dirname(path))
         if not default and not os.path.isdir(os.path.dirname(path)):
             raise JournalError("journal %s: the folder %s does not exist" % (path, os.path.dirname(path)))
         return EmptyStore(path)

@@ -41,7 +41,7 @@ def test_a_path_under_a_regular_file_is_refused(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     for read_only in (False, True):
-        with pytest.raises(_journal.JournalError, match="journal"):
+        with pytest.raises(_journal.JournalError, match="is not a folder but a file"):
             _journal.open_journal(str(blocker / "journal.sqlite3"), read_only=read_only)
 
 

@@ -198,7 +198,7 @@ def test_the_secret_is_never_in_the_journal(run_module, fake_client, journal):
     "setup, match",
     [
         ("missing-folder", "does not exist"),
-        ("under-a-file", "journal"),
+        ("under-a-file", "is not a folder"),
         ("corrupt", "not a SQLite database"),
         ("newer", "newer than this collection"),
     ],
