@@ -19,7 +19,7 @@ REPOSITORY_ROOT = os.path.dirname(TESTS)
 import pg_cluster  # noqa: E402
 
 
-def _collections_root():
+def collections_root():
     """ansible_collections/exoscale/partner -> this checkout, in a folder of its own per checkout."""
     tag = hashlib.sha256(REPOSITORY_ROOT.encode()).hexdigest()[:12]
     root = os.path.join(tempfile.gettempdir(), "exoscale-partner-journal-%d-%s" % (os.getuid(), tag))
@@ -32,7 +32,7 @@ def _collections_root():
     return root
 
 
-sys.path.insert(0, _collections_root())
+sys.path.insert(0, collections_root())
 
 BACKENDS = ("sqlite", "postgresql")
 

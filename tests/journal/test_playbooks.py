@@ -1,12 +1,14 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The metering journal across real ansible-playbook processes (issue 12).
+"""The metering journal across real ansible-playbook processes, on both backends (issue 12).
 
 - A run killed with SIGKILL while its POST is held by the simulator (fault "delay"): the batch lands,
   and the next run refuses to resend it.
 - Two ansible-playbook processes started at once with the same transaction id: one POST in total.
-Counted in the simulator's request log and ledger, never by timing.
+Counted in the simulator's request log and ledger, never by timing. ansible-playbook runs as
+`python -m ansible playbook` with the Python running the tests, so the modules see the same
+libraries (psycopg for the PostgreSQL journal).
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
-import harness
-from harness import KEY, SECRET
+import pytest
+from conftest import REPOSITORY_ROOT, collections_root
 
-BIN = os.path.dirname(sys.executable)
+from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+
+sys.path.insert(0, REPOSITORY_ROOT)
+from simulator.control import SimulatorProcess  # noqa: E402
+
+KEY = "EXOjournalkey"
+SECRET = "journal-SECRET-8c1f2e7a"
 METERING = "metering-transaction"
 
 PLAYBOOK = """
@@ -46,13 +53,13 @@ PLAYBOOK = """
 def playbook_command(tmp_path, org, transaction, journal):
     path = tmp_path / ("play-%s.yml" % transaction.replace("/", "-"))
     path.write_text(PLAYBOOK % dict(org=org, transaction=transaction, journal=journal))
-    return [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(path)]
+    return [sys.executable, "-m", "ansible", "playbook", "-i", "localhost,", str(path)]
 
 
 def ansible_env(tmp_path, sim):
     env = dict(
         os.environ,
-        ANSIBLE_COLLECTIONS_PATH=harness.collections_root(),
+        ANSIBLE_COLLECTIONS_PATH=collections_root(),
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_RETRY_FILES_ENABLED="0",
@@ -61,7 +68,6 @@ def ansible_env(tmp_path, sim):
         EXOSCALE_PARTNER_API_URL=sim.url,
     )
     env.pop("EXOSCALE_PARTNER_JOURNAL", None)
-    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     return env
 
 
@@ -102,18 +108,18 @@ def kill_tree(pid):
 
 
 def journal_state(journal, transaction):
-    if not os.path.exists(journal):
+    """The state of the transaction in the journal, or None (no row, or no journal yet)."""
+    if not _journal.is_postgres(journal) and not os.path.exists(journal):
         return None
-    connection = sqlite3.connect("file:%s?mode=ro" % journal, uri=True)
     try:
-        row = connection.execute(
-            "SELECT state FROM partner_metering_journal WHERE transaction_id = ?", (transaction,)
-        ).fetchone()
-    except sqlite3.OperationalError:  # the table is being created
+        store = _journal.open_journal(journal, read_only=True)
+    except _journal.JournalError:  # being created by the run
         return None
+    try:
+        row = store.get(transaction)
     finally:
-        connection.close()
-    return row[0] if row else None
+        store.close()
+    return row["state"] if row else None
 
 
 def wait_for(condition, what, timeout=90):
@@ -126,13 +132,45 @@ def wait_for(condition, what, timeout=90):
     raise AssertionError("gave up waiting for %s" % what)
 
 
+class Api:
+    def __init__(self, sim):
+        self.sim = sim
+        self.admin = sim.admin
+
+    def requests(self, operation):
+        return [entry for entry in self.admin.requests() if entry["operation"] == operation]
+
+    def seed(self, client_id):
+        address = {
+            "name": "Journal",
+            "street-name": "Main Street",
+            "city": "Zurich",
+            "postal-code": "8001",
+            "country": "CH",
+        }
+        return self.admin.seed_org(**{"display-name": "Journal", "client-id": client_id, "billing-address": address})
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with SimulatorProcess(key=KEY, secret=SECRET) as sim:
+        yield sim
+
+
+@pytest.fixture
+def api(simulator):
+    simulator.admin.reset()
+    yield Api(simulator)
+    simulator.admin.clear_faults()
+
+
 def metering_posts(api):
     return api.requests(METERING)
 
 
-def test_a_killed_run_is_never_resent(api, tmp_path):
+def test_a_killed_run_is_never_resent(api, tmp_path, location):
     org = api.seed(client_id="killed-1")["id"]
-    journal = str(tmp_path / "journal.sqlite3")
+    journal = location
     transaction = "killed-1/2026-01"
     api.admin.add_fault(operation=METERING, action="delay", delay=5.0)
     command = playbook_command(tmp_path, org, transaction, journal)
@@ -156,14 +194,15 @@ def test_a_killed_run_is_never_resent(api, tmp_path):
     )
     assert again.returncode != 0, again.stdout
     assert "PENDING" in again.stdout and transaction in again.stdout, again.stdout
-    assert SECRET not in again.stdout + again.stderr
+    for secret in [SECRET] + _journal.url_password(journal):
+        assert secret not in again.stdout + again.stderr
     assert len(metering_posts(api)) == 1
     assert len(api.admin.metering()) == 1
 
 
-def test_two_playbooks_at_once_send_one_post(api, tmp_path):
+def test_two_playbooks_at_once_send_one_post(api, tmp_path, location):
     org = api.seed(client_id="twice-1")["id"]
-    journal = str(tmp_path / "journal.sqlite3")
+    journal = location
     transaction = "twice-1/2026-01"
     # Hold whichever POSTs arrive, so that the two runs overlap for sure.
     api.admin.add_fault(operation=METERING, action="delay", delay=2.0, count=2)
@@ -181,3 +220,5 @@ def test_two_playbooks_at_once_send_one_post(api, tmp_path):
     # the loser either saw the row pending (fails, nothing sent) or applied (ok, not changed)
     for code, output in zip(codes, outputs):
         assert code == 0 or "PENDING" in output, output
+        for secret in [SECRET] + _journal.url_password(journal):
+            assert secret not in output
