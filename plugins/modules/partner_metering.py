@@ -573,54 +573,79 @@ def meter_one(partner):
     params = partner.params
     usage = validate_usage(params["usage"])
     transaction_id = params["transaction_id"]
-    store = None
-    if transaction_id is not None:
-        _journal.validate_transaction_id(transaction_id)
-        store = open_journal(partner, read_only=partner.check_mode)  # before any API call
+    if transaction_id is None:
+        organization_id = params["organization_id"] or lookup_client_id(partner, params["client_id"])
+        metering = as_result(organization_id, usage)
+        if not partner.check_mode:
+            send_without_journal(partner, organization_id, usage, metering)
+        partner.exit(changed=True, metering=metering)
+    _journal.validate_transaction_id(transaction_id)
+    store = open_journal(partner, read_only=partner.check_mode)  # before any API call
     try:
         organization_id = params["organization_id"]
-        if organization_id is None and store is not None:
-            known = store.get(transaction_id)
-            if _journal.applied_for_client_id(known, params["client_id"], usage):  # no API call at all
-                partner.exit(
-                    changed=False,
-                    metering=as_result(known["organization_id"], usage),
-                    transaction=_journal.transaction_summary(transaction_id, known),
-                    journal_action=_journal.ALREADY_APPLIED,
-                )
         if organization_id is None:
-            orgs = partner.call("list organizations", "list_distributor_organizations")["organizations"]
-            organization_id = organization_for_client_id(orgs, params["client_id"])
-        metering = as_result(organization_id, usage)
-        if store is None:
-            if not partner.check_mode:
-                send_without_journal(partner, organization_id, usage, metering)
-            partner.exit(changed=True, metering=metering)
+            exit_if_applied_for_client_id(partner, store, transaction_id, usage)
+            organization_id = lookup_client_id(partner, params["client_id"])
         if partner.check_mode:
-            canonical = _journal.canonical_batch(organization_id, usage)
-            action, entry = _journal.preview_transaction(store, transaction_id, canonical, params["resolve"])
-            transaction = _journal.transaction_summary(transaction_id, entry)
-            if action in _journal.FAILING_ACTIONS:
-                partner.fail(
-                    _journal.explain(action, transaction_id, entry), transaction=transaction, metering=metering
-                )
-            changed = action != _journal.ALREADY_APPLIED
-            partner.exit(changed=changed, metering=metering, transaction=transaction, journal_action=action)
+            preview_one(partner, store, transaction_id, organization_id, usage)
         outcome = journal_send(
             partner, store, transaction_id, organization_id, usage, params["client_id"], params["resolve"]
         )
-        transaction = _journal.transaction_summary(transaction_id, outcome.entry)
-        problem = outcome_problem(outcome, transaction_id, organization_id)
-        if problem:
-            error = outcome.error
-            extra = {}
-            if isinstance(error, ExoscaleAPIException):
-                extra = dict(maybe_processed=error.maybe_processed, status=error.status, api_message=error.api_message)
-            partner.fail(problem, metering=metering, transaction=transaction, journal_action=outcome.action, **extra)
-        partner.exit(changed=outcome.changed, metering=metering, transaction=transaction, journal_action=outcome.action)
+        report_one(partner, outcome, transaction_id, organization_id, usage)
     finally:
-        if store is not None:
-            store.close()
+        store.close()
+
+
+def lookup_client_id(partner, client_id):
+    orgs = partner.call("list organizations", "list_distributor_organizations")["organizations"]
+    try:
+        return organization_for_client_id(orgs, client_id)
+    except ValueError as exc:
+        return partner.fail(str(exc))
+
+
+def exit_if_applied_for_client_id(partner, store, transaction_id, usage):
+    """A rerun of an applied transaction given by client_id: no API call at all, not even the lookup."""
+    known = store.get(transaction_id)
+    if _journal.applied_for_client_id(known, partner.params["client_id"], usage):
+        partner.exit(
+            changed=False,
+            metering=as_result(known["organization_id"], usage),
+            transaction=_journal.transaction_summary(transaction_id, known),
+            journal_action=_journal.ALREADY_APPLIED,
+        )
+
+
+def preview_one(partner, store, transaction_id, organization_id, usage):
+    """Check mode: say what would happen, from the journal alone."""
+    metering = as_result(organization_id, usage)
+    canonical = _journal.canonical_batch(organization_id, usage)
+    action, entry = _journal.preview_transaction(store, transaction_id, canonical, partner.params["resolve"])
+    transaction = _journal.transaction_summary(transaction_id, entry)
+    if action in _journal.FAILING_ACTIONS:
+        partner.fail(
+            _journal.explain(action, transaction_id, entry),
+            metering=metering,
+            transaction=transaction,
+            journal_action=action,
+        )
+    changed = action != _journal.ALREADY_APPLIED
+    partner.exit(changed=changed, metering=metering, transaction=transaction, journal_action=action)
+
+
+def report_one(partner, outcome, transaction_id, organization_id, usage):
+    result = dict(
+        metering=as_result(organization_id, usage),
+        transaction=_journal.transaction_summary(transaction_id, outcome.entry),
+        journal_action=outcome.action,
+    )
+    problem = outcome_problem(outcome, transaction_id, organization_id)
+    if problem:
+        error = outcome.error
+        if isinstance(error, ExoscaleAPIException):
+            result.update(maybe_processed=error.maybe_processed, status=error.status, api_message=error.api_message)
+        partner.fail(problem, **result)
+    partner.exit(changed=outcome.changed, **result)
 
 
 def meter_batches(partner):
@@ -678,7 +703,7 @@ def with_organization_ids(partner, store, checked):
             try:
                 resolved[index][1] = organization_for_client_id(orgs, resolved[index][2])
             except ValueError as exc:
-                raise ValueError("batches[%d]: %s" % (index, exc)) from None
+                partner.fail("batches[%d]: %s" % (index, exc))
     return [tuple(batch) for batch in resolved]
 
 
@@ -739,10 +764,13 @@ def summarize(results):
 
 
 def apply_metering(partner):
-    if partner.params["batches"] is not None:
-        meter_batches(partner)
-    else:
-        meter_one(partner)
+    try:
+        if partner.params["batches"] is not None:
+            meter_batches(partner)
+        else:
+            meter_one(partner)
+    except _journal.JournalError as exc:  # the journal failed in the middle of the run
+        partner.fail("The metering journal failed: %s" % exc)
 
 
 def main():
