@@ -474,7 +474,7 @@ class _Store:
         sql = "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (transaction_id) DO NOTHING" % (
             TABLE,
             ", ".join(ENTRY_FIELDS),
-            ", ".join("?" for _ in ENTRY_FIELDS),
+            ", ".join(["?"] * len(ENTRY_FIELDS)),
         )
         return self._execute(sql, tuple(row[key] for key in ENTRY_FIELDS), count=True) == 1
 
@@ -514,7 +514,7 @@ class _Store:
         """Entries matching every filter given, oldest first."""
         where, params = [], []
         if states:
-            where.append("state IN (%s)" % ", ".join("?" for _ in states))
+            where.append("state IN (%s)" % ", ".join(["?"] * len(states)))
             params.extend(states)
         if transaction_id is not None:
             where.append("transaction_id = ?")

@@ -190,7 +190,7 @@ def test_a_killed_run_is_never_resent(api, tmp_path, location):
     assert journal_state(journal, transaction) == "pending"
 
     again = subprocess.run(
-        command, cwd=str(tmp_path), env=ansible_env(tmp_path, api.sim), capture_output=True, text=True
+        command, cwd=str(tmp_path), env=ansible_env(tmp_path, api.sim), capture_output=True, text=True, check=False
     )
     assert again.returncode != 0, again.stdout
     assert "PENDING" in again.stdout and transaction in again.stdout, again.stdout
@@ -207,7 +207,7 @@ def test_two_playbooks_at_once_send_one_post(api, tmp_path, location):
     # Hold whichever POSTs arrive, so that the two runs overlap for sure.
     api.admin.add_fault(operation=METERING, action="delay", delay=2.0, count=2)
     command = playbook_command(tmp_path, org, transaction, journal)
-    processes = [start(command, tmp_path, api.sim) for _ in range(2)]
+    processes = [start(command, tmp_path, api.sim) for _run in range(2)]
     outputs = []
     for process in processes:
         process.wait(120)

@@ -118,7 +118,7 @@ def test_maybe_processed_is_uncertain_and_blocks_every_rerun(location):
     row = entry(location)
     assert row["state"] == _journal.UNCERTAIN and row["applied_at"] is None
     assert "read timed out" in row["last_error"]
-    for _ in range(2):
+    for _attempt in range(2):
         sender = Sender()
         outcome = run(location, send=sender)
         assert (outcome.action, sender.count) == (_journal.NEEDS_RESOLVE, 0)
@@ -232,7 +232,7 @@ def test_threads_racing_on_one_id_send_once(location):
         barrier.wait()
         outcomes.append(run(location, send=sender))
 
-    threads = [threading.Thread(target=worker) for _ in range(12)]
+    threads = [threading.Thread(target=worker) for _thread in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -253,7 +253,7 @@ def test_threads_racing_to_resolve_send_once(location):
         barrier.wait()
         outcomes.append(run(location, send=sender, resolve=_journal.RESOLVE_NOT_APPLIED))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for _thread in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -302,13 +302,15 @@ def test_processes_racing_on_one_id_send_once(location):
     counter = context.Value("i", 0)
     barrier = context.Barrier(6)
     results = context.Queue()
-    processes = [context.Process(target=_process_sender, args=(location, counter, barrier, results)) for _ in range(6)]
+    processes = [
+        context.Process(target=_process_sender, args=(location, counter, barrier, results)) for _process in range(6)
+    ]
     for process in processes:
         process.start()
     for process in processes:
         process.join(60)
     assert [process.exitcode for process in processes] == [0] * 6
-    actions = [results.get(timeout=5) for _ in processes]
+    actions = [results.get(timeout=5) for _process in processes]
     assert counter.value == 1
     assert actions.count(_journal.SEND) == 1
 
@@ -319,7 +321,10 @@ def test_entries_filters(location):
     run(location, transaction_id="c2/2026-01", org=OTHER_ORG)
     store = _journal.open_journal(location, read_only=True)
     try:
-        ids = lambda **kw: [e["transaction_id"] for e in store.entries(**kw)]  # noqa: E731
+
+        def ids(**filters):
+            return [e["transaction_id"] for e in store.entries(**filters)]
+
         assert ids() == ["c1/2026-01", "c1/2026-02", "c2/2026-01"]
         assert ids(states=["uncertain", "pending"]) == ["c1/2026-02"]
         assert ids(prefix="c1/") == ["c1/2026-01", "c1/2026-02"]
