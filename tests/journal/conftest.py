@@ -37,13 +37,26 @@ sys.path.insert(0, collections_root())
 BACKENDS = ("sqlite", "postgresql")
 
 
+SKIPPED_POSTGRES = []
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     reason = pg_cluster.no_postgres_reason()
     if reason:
+        SKIPPED_POSTGRES.append(reason)
         pytest.skip(reason)
+    try:
+        import psycopg  # noqa: F401 - the journal's PostgreSQL driver must be there, or this is a failure
+    except ImportError:
+        pytest.fail("psycopg is not installed in %s: install tests/requirements-dev.txt" % sys.executable)
     with pg_cluster.postgres_server() as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SKIPPED_POSTGRES:
+        terminalreporter.write_sep("!", "POSTGRESQL JOURNAL TESTS SKIPPED: %s" % SKIPPED_POSTGRES[0], red=True)
 
 
 def _drop_table(url):
