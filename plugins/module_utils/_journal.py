@@ -322,12 +322,11 @@ def url_password(location):
 class Outcome:
     """What run_transaction did: action, the entry after it, whether anything changed, the error if any."""
 
-    def __init__(self, action, entry, changed, error=None, sent=False, state_error=None):
+    def __init__(self, action, entry, changed, error=None, state_error=None):
         self.action = action
         self.entry = entry
         self.changed = changed
         self.error = error  # the API exception, or None
-        self.sent = sent  # a POST was made
         self.state_error = state_error  # a JournalError while recording the outcome, or None
 
 
@@ -350,28 +349,45 @@ def run_transaction(
     resolve) send nothing and return an Outcome with that action. Never raises for an API failure.
     """
     new_hash = batch_hash(canonical)
-    entry = store.get(transaction_id)
-    action = decide(entry, new_hash, resolve)
-    now = iso(utc_now())
-    if action == SEND:
-        row = _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now, client_id)
-        if not store.insert_pending(row):  # another run inserted it first: decide on what it wrote
-            entry = store.get(transaction_id)
-            action = decide(entry, new_hash, None) if entry else NEEDS_RESOLVE
+    for _round in range(2):  # a second round only if a racing run removed the row it had inserted
+        entry = store.get(transaction_id)
+        action = decide(entry, new_hash, resolve)
+        now = iso(utc_now())
+        if action == SEND:
+            row = _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now, client_id)
+            if store.insert_pending(row):
+                return _send_claimed(store, row, send, scrub)
+        elif action == RESEND:
+            claimed = store.claim(transaction_id, entry["state"], entry["attempts"], now)
+            if claimed:
+                return _send_claimed(store, claimed, send, scrub)
+        elif action == RECORD_APPLIED:
+            if store.settle(transaction_id, entry["attempts"], APPLIED, now, None, expected_state=entry["state"]):
+                return Outcome(action, store.get(transaction_id), True)
+        else:
             return Outcome(action, entry, False)
-        return _send_claimed(store, row, send, scrub)
-    if action == RESEND:
-        claimed = store.claim(transaction_id, entry["state"], entry["attempts"], now)
-        if not claimed:
-            entry = store.get(transaction_id)
-            return Outcome(NEEDS_RESOLVE if entry and entry["state"] != APPLIED else ALREADY_APPLIED, entry, False)
-        return _send_claimed(store, claimed, send, scrub)
-    if action == RECORD_APPLIED:
-        if not store.settle(transaction_id, entry["attempts"], APPLIED, now, None, expected_state=entry["state"]):
-            entry = store.get(transaction_id)
-            return Outcome(NEEDS_RESOLVE if entry and entry["state"] != APPLIED else ALREADY_APPLIED, entry, False)
-        return Outcome(action, store.get(transaction_id), True)
-    return Outcome(action, entry, False)
+        outcome = _lost_race(store.get(transaction_id), new_hash, resolve)
+        if outcome is not None:
+            return outcome
+    raise JournalError(
+        "transaction %r changed twice while this run tried to send it: another run is working on it. Nothing "
+        "was sent by this run; rerun once it is done." % transaction_id
+    )
+
+
+def _lost_race(entry, new_hash, resolve):
+    """Another run changed the row between our read and our conditional write: report what it wrote.
+
+    None when the row is gone (the other run was refused and removed it): decide again.
+    """
+    if entry is None:
+        return None
+    if entry["batch_hash"] != new_hash:
+        return Outcome(CONFLICT, entry, False)
+    if entry["state"] == APPLIED:
+        return Outcome(ALREADY_APPLIED, entry, False)
+    in_flight = resolve == RESOLVE_NOT_APPLIED and entry["state"] == PENDING
+    return Outcome(IN_FLIGHT if in_flight else NEEDS_RESOLVE, entry, False)
 
 
 def preview_transaction(store, transaction_id, canonical, resolve=None):
@@ -401,24 +417,25 @@ def _new_row(transaction_id, organization_id, canonical, new_hash, api_key, now,
 def _send_claimed(store, row, send, scrub):
     """The row is ours (pending, committed): send once and record the outcome."""
     transaction_id, attempts = row["transaction_id"], row["attempts"]
+    action = RESEND if attempts > 1 else SEND
+    error = None
     try:
         send()
     except Exception as exc:  # noqa: BLE001 - classified here, reported by the caller
-        maybe = bool(getattr(exc, "maybe_processed", True))
-        text = str(exc) if scrub is None else scrub(str(exc))
-        try:
-            if maybe:
-                store.settle(transaction_id, attempts, UNCERTAIN, iso(utc_now()), text)
-            else:
-                store.remove(transaction_id, attempts)
-        except JournalError as journal_exc:
-            return Outcome(RESEND if attempts > 1 else SEND, row, True, exc, True, journal_exc)
-        return Outcome(RESEND if attempts > 1 else SEND, store.get(transaction_id), maybe, exc, True)
+        error = exc
+    maybe = error is not None and bool(getattr(error, "maybe_processed", True))
     try:
-        store.settle(transaction_id, attempts, APPLIED, iso(utc_now()), None)
-    except JournalError as journal_exc:
-        return Outcome(RESEND if attempts > 1 else SEND, row, True, None, True, journal_exc)
-    return Outcome(RESEND if attempts > 1 else SEND, store.get(transaction_id), True, None, True)
+        if error is None:
+            store.settle(transaction_id, attempts, APPLIED, iso(utc_now()), None)
+        elif maybe:
+            text = str(error) if scrub is None else scrub(str(error))
+            store.settle(transaction_id, attempts, UNCERTAIN, iso(utc_now()), text)
+        else:
+            store.remove(transaction_id, attempts)
+        entry = store.get(transaction_id)
+    except JournalError as journal_exc:  # the row stays pending: nothing will resend it
+        return Outcome(action, row, True, error, journal_exc)
+    return Outcome(action, entry, error is None or maybe, error)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,6 +564,12 @@ class EmptyStore(_Store):
         pass
 
 
+# Autocommit (each statement commits), wait for a busy lock instead of failing. Each thread opens its own
+# connection and only that thread uses it; check_same_thread=False only lets close() run from the main
+# thread once the workers are done.
+_SQLITE_OPTIONS = dict(timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+
+
 class SQLiteStore(_Store):
     """A SQLite file (WAL, 0600, busy timeout); one connection per thread."""
 
@@ -597,11 +620,9 @@ class SQLiteStore(_Store):
         if connection is None:
             try:
                 if self.read_only:
-                    connection = sqlite3.connect(
-                        "file:%s?mode=ro" % self.path, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
-                    )
+                    connection = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True, **_SQLITE_OPTIONS)
                 else:
-                    connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+                    connection = sqlite3.connect(self.path, **_SQLITE_OPTIONS)
                     connection.execute("PRAGMA journal_mode=WAL").fetchall()
                     connection.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error as exc:
