@@ -222,3 +222,18 @@ def test_two_playbooks_at_once_send_one_post(api, tmp_path, location):
         assert code == 0 or "PENDING" in output, output
         for secret in [SECRET] + _journal.url_password(journal):
             assert secret not in output
+
+
+def test_verbose_output_masks_only_the_journal_password(api, tmp_path, location):
+    org = api.seed(client_id="verbose-1")["id"]
+    command = playbook_command(tmp_path, org, "verbose-1/2026-01", location) + ["-vvv"]
+    done = subprocess.run(
+        command, cwd=str(tmp_path), env=ansible_env(tmp_path, api.sim), capture_output=True, text=True, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert '"journal": ' in output  # the module invocation is shown at -vvv
+    assert SECRET not in output
+    for password in _journal.url_password(location):
+        assert password not in output
+    assert _journal.redact(location) in output.replace("********", "***")  # the rest of the location stays readable
