@@ -177,22 +177,3 @@ class PartnerModule:
         except ValueError as exc:
             # The client's builders name the bad field in the message.
             self.fail("Invalid parameters: %s" % exc)
-
-    # Organization lookup for partner_metering (the rules live in _lifecycle).
-
-    def find_organizations(self, id=None, client_id=None, name=None):
-        """Organizations matching id, else client_id, else name, with exactly one GET.
-
-        An id that does not exist fails; client_id and name are matched in one list call.
-        """
-        if id:
-            _client.validate_uuid(id, "id")
-            try:
-                return [self.call("get organization %s" % id, "get_distributor_organization", id=id)]
-            except _client.ExoscaleAPINotFoundException:
-                self.fail("No organization with id %s exists for this distributor." % id)
-        orgs = self.call("list organizations", "list_distributor_organizations")["organizations"]
-        for key, value in (("client_id", client_id), ("name", name)):
-            if value is not None:
-                return _lifecycle.matching(orgs, key, value)
-        return orgs
