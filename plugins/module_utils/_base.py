@@ -16,7 +16,6 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
 
-TERMINATED = _lifecycle.TERMINATED  # kept for partner_metering until it imports _lifecycle itself
 DOING_UNKNOWN = "talk to the Exoscale Partner API"
 
 CREDENTIALS_HELP = (

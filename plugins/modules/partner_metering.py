@@ -367,8 +367,8 @@ maybe_processed:
 """
 
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _journal
-from ansible_collections.exoscale.partner.plugins.module_utils._base import TERMINATED, PartnerModule, explain
+from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _lifecycle
+from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, explain
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
     ExoscaleAPIException,
     validate_usage,
@@ -429,8 +429,8 @@ def describe(orgs):
 
 def organization_for_client_id(orgs, client_id):
     """The id of the one organization of `orgs` with this client ID that is not terminated; ValueError otherwise."""
-    same_client = [org for org in orgs if org["client_id"] == client_id]
-    live = [org for org in same_client if org["status"] != TERMINATED]
+    same_client = _lifecycle.matching(orgs, "client_id", client_id)
+    live = _lifecycle.live(same_client)
     if len(live) == 1:
         return live[0]["id"]
     if len(live) > 1:
