@@ -72,7 +72,10 @@ class Admin:
         return self.call("POST", "/reset")
 
     def seed_org(self, **wire):
-        """Seed one organization: display-name, billing-address, client-id?, owner-email?, status?, id?; returns its output."""
+        """Seed one organization and return its output.
+
+        Keys: display-name, billing-address, client-id?, owner-email?, status?, id?.
+        """
         return self.call("POST", "/organizations", _wire_keys(wire))
 
     def add_fault(self, **spec):
@@ -91,6 +94,21 @@ class Admin:
     def config(self, **changes):
         """Read the config, or change it (create_status, latency) when keywords are given."""
         return self.call("PUT", "/config", changes) if changes else self.call("GET", "/config")
+
+    def seed_usage(self, organization, period, records):
+        """Serve exactly these wire usage records (hyphenated keys, spec-validated) for one org and month."""
+        return self.call("POST", "/usage", {"organization": organization, "period": period, "records": records})
+
+    def seed_usage_history(self, months):
+        """Realistic usage for the `months` months before the current one, for every organization."""
+        return self.call("POST", "/usage", {"history_months": months})
+
+    def seeded_usage(self):
+        """{"history_months": N, "usage": [{"organization", "period", "records"}]}: what is seeded."""
+        return self.call("GET", "/usage")
+
+    def clear_seeded_usage(self):
+        return self.call("DELETE", "/usage")
 
     def errors(self):
         """Responses the simulator refused to send because they broke the official spec (simulator bugs)."""
@@ -159,7 +177,7 @@ class SimulatorProcess:
         return int(self.base_url.rsplit(":", 1)[1])
 
     def start(self):
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the process's lifetime, closed in __exit__
         self.process = subprocess.Popen(
             self.command, cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )
