@@ -13,7 +13,7 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
   docs-write  regenerate docs/modules/ (`make docs`)
   changelog   `antsibull-changelog lint`, and a trial `release` of the version in galaxy.yml (in a
               scratch copy) renders a changelog with the release summary
-  lint        ansible-lint (profile from .ansible-lint) on examples/ and the integration targets
+  lint        ansible-lint (profile from .ansible-lint) on examples/, roles/ and the integration targets
   build       `ansible-galaxy collection build`; the tarball holds the product and no dev-only
               file; `install --force` into a clean path; the installed collection runs
               examples/provision_customers.yml against the simulator (twice: the rerun changes nothing)
@@ -308,7 +308,11 @@ def gate_changelog() -> None:
 def gate_lint() -> None:
     copy, env = laid_out()
     targets = os.path.join("tests", "integration", "targets")
-    run([tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", targets], cwd=copy, env=env)
+    run(
+        [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", "roles", targets],
+        cwd=copy,
+        env=env,
+    )
 
 
 # ---------------------------------------------------------------- build
