@@ -206,17 +206,27 @@ def requires_ansible_mismatch(requires: str) -> list[str]:
 # ---------------------------------------------------------------- docs
 
 
+# Filter and test plugins: one .py may hold several, each documented by a <name>.yml beside it.
+YAML_DOCUMENTED_TYPES = ("filter", "test")
+
+
 def plugins() -> list[tuple[str, str]]:
-    """(ansible-doc type, FQCN) of every plugin in plugins/."""
+    """(ansible-doc type, FQCN) of every plugin in plugins/, and of every role in roles/."""
     found = []
     for folder, plugin_type in sorted(DOCUMENTED_PLUGIN_TYPES.items()):
         path = os.path.join(ROOT, "plugins", folder)
         if os.path.isdir(path):
-            found += [
-                (plugin_type, f"{COLLECTION}.{name[:-3]}")
-                for name in sorted(os.listdir(path))
-                if name.endswith(".py") and name != "__init__.py"
-            ]
+            names = {name[:-3] for name in os.listdir(path) if name.endswith(".py") and name != "__init__.py"}
+            if plugin_type in YAML_DOCUMENTED_TYPES:
+                names |= {name[:-4] for name in os.listdir(path) if name.endswith(".yml")}
+            found += [(plugin_type, f"{COLLECTION}.{name}") for name in sorted(names)]
+    roles = os.path.join(ROOT, "roles")
+    if os.path.isdir(roles):
+        found += [
+            ("role", f"{COLLECTION}.{name}")
+            for name in sorted(os.listdir(roles))
+            if os.path.isfile(os.path.join(roles, name, "meta", "argument_specs.yml"))
+        ]
     return found
 
 
@@ -255,7 +265,8 @@ def gate_docs() -> None:
     copy, env = laid_out()
     for plugin_type, name in plugins():
         result = run([tool("ansible-doc"), "-t", plugin_type, "--json", name], cwd=copy, env=env, quiet=True)
-        if not json.loads(result.stdout).get(name, {}).get("doc"):
+        documented = json.loads(result.stdout).get(name, {})
+        if not (documented.get("doc") or documented.get("entry_points")):
             raise GateFailure(f"ansible-doc -t {plugin_type} {name} returned no documentation")
         run([tool("ansible-doc"), "-t", plugin_type, name], cwd=copy, env=env, quiet=True)
     run([tool("antsibull-docs"), "lint-collection-docs", "--plugin-docs", "."], cwd=copy, env=env)
