@@ -13,9 +13,9 @@ short_description: Aggregate the usage of organizations into a monthly report, e
 description:
   - Turns the organizations returned by M(exoscale.partner.partner_org_info) with
     O(exoscale.partner.partner_org_info#module:usage=true) and
-    O(exoscale.partner.partner_org_info#module:periods) into one report: usage lines, totals per
+    O(exoscale.partner.partner_org_info#module:periods) into one report with the usage lines, totals per
     organization, grand totals, a per-product breakdown, the top organizations and the monthly trend.
-  - Amounts are added up with Python's C(decimal.Decimal), never as floats, and B(never across currencies):
+  - Amounts are added up with Python's C(decimal.Decimal), never as floats, and B(never across currencies);
     every total is per currency.
   - Every amount in the result is a string holding the exact decimal in plain notation (V(0.00003),
     never V(3e-05)), so it survives JSON, YAML and templating unchanged.

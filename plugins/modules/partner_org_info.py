@@ -87,7 +87,7 @@ options:
       - V(continue) returns every organization anyway; the ones with a failed period carry
         RV(organizations[].usage_errors), and that period is missing from
         RV(organizations[].usage_by_period) (never reported as empty). The task then succeeds with a
-        warning per failure: check RV(usage_errors).
+        warning per failure; check RV(usage_errors).
     type: str
     choices: [fail, continue]
     default: fail
@@ -239,7 +239,7 @@ organizations:
     usage:
       description:
         - The usage records of the organization when one month is asked for (O(period), a single
-          O(periods) entry, or none: the API's default month).
+          O(periods) entry, or none for the default month of the API).
         - Amounts (C(quantity), C(total_excl_vat), C(total_incl_vat)) are strings holding the exact
           decimal the API sent, in plain notation (V(0.00003), never V(3e-05)); a float would round
           them. Add them up with the P(exoscale.partner.usage_report#filter) filter (exact, per
