@@ -272,7 +272,7 @@ def throughput(sim, sizes, seconds, threads):
             done = []
             deadline = time.monotonic() + seconds
 
-            def work(deadline=deadline, size=size, done=done):
+            def work(deadline, size, done):
                 client = _client.Client(KEY, SECRET, url=sim.url, retries=0)
                 count = 0
                 while time.monotonic() < deadline:
@@ -280,7 +280,7 @@ def throughput(sim, sizes, seconds, threads):
                     count += 1
                 done.append(count)
 
-            pool = [threading.Thread(target=work) for _worker in range(workers)]
+            pool = [threading.Thread(target=work, args=(deadline, size, done)) for _worker in range(workers)]
             started = time.monotonic()
             for thread in pool:
                 thread.start()

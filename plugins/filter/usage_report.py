@@ -493,7 +493,7 @@ def _trend_chart(title, points, currency):
     largest = max([decimal.Decimal(point["total_excl_vat"]) for point in points] + [ZERO])
     body = ['<line x1="20" y1="%d" x2="%d" y2="%d" stroke="#888"/>' % (top + plot, WIDTH - 20, top + plot)]
     for index, point in enumerate(points):
-        bar = decimal.Decimal(_scale(point["total_excl_vat"], largest, plot))
+        bar_height = decimal.Decimal(_scale(point["total_excl_vat"], largest, plot))
         x = 20 + index * slot + slot // 6
         body.append(
             '<g class="bar"><title>%s: %s %s</title>'
@@ -505,12 +505,12 @@ def _trend_chart(title, points, currency):
                 _xml(_money(point["total_excl_vat"])),
                 _xml(currency),
                 x,
-                _plain(top + plot - bar),
+                _plain(top + plot - bar_height),
                 slot * 2 // 3,
-                _plain(bar),
+                _plain(bar_height),
                 BAR_COLOUR,
                 x + slot // 3,
-                _plain(top + plot - bar - 6),
+                _plain(top + plot - bar_height - 6),
                 _xml(_money(point["total_excl_vat"])),
                 x + slot // 3,
                 top + plot + 20,

@@ -11,7 +11,7 @@ import datetime
 import decimal
 import io
 import random
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -197,7 +197,7 @@ def test_a_thousand_organizations_add_up_to_an_independent_sum():
     orgs = []
     for number in range(1000):
         currency = "EUR" if number % 7 == 0 else "CHF"
-        cents = [rng.randint(0, 10**7) for _ in range(3)]
+        cents = [rng.randint(0, 10**7) for _index in range(3)]
         lines = [
             line("p%d" % index, "%d.%05d" % (value, value % 100000), "%d.%02d" % divmod(value, 100), "0")
             for index, value in enumerate(cents)
