@@ -95,12 +95,9 @@ class Store:
     def _save(self):
         if not self.path:
             return
-        data = {
-            "version": STATE_VERSION,
-            "organizations": list(self.organizations.values()),
-            "ledger": self.ledger,
-            "usage": self.seeded_usage,
-        }
+        data = {"version": STATE_VERSION, "organizations": list(self.organizations.values()), "ledger": self.ledger}
+        if self.seeded_usage:  # only when usage was seeded: the file stays as before otherwise
+            data["usage"] = self.seeded_usage
         directory = os.path.dirname(os.path.abspath(self.path))
         descriptor, temporary = tempfile.mkstemp(prefix=".simulator-state-", dir=directory)
         try:

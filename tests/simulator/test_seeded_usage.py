@@ -111,3 +111,17 @@ def test_seed_usage_option_and_currencies_across_organizations():
             assert len(mine) == 3
             currencies.add(mine[0]["records"][0]["currency"])
         assert {"CHF", "EUR"} <= currencies
+
+
+def test_seeded_usage_survives_a_restart_with_a_state_file(tmp_path):
+    state = tmp_path / "state.json"
+    with SimulatorProcess(key=KEY, secret=SECRET, state=state) as process:
+        org = process.admin.seed_org(
+            display_name="Kept",
+            billing_address={"name": "x", "street-name": "S", "city": "Z", "postal-code": "1", "country": "CH"},
+        )
+        process.admin.seed_usage(org["id"], "2025-01", [RECORD])
+    with SimulatorProcess(key=KEY, secret=SECRET, state=state) as process:
+        assert process.admin.seeded_usage()["usage"] == [
+            {"organization": org["id"], "period": "2025-01", "records": [RECORD]}
+        ]
