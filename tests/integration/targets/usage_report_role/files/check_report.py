@@ -62,6 +62,8 @@ class Page(html.parser.HTMLParser):
         classes = (attrs.get("class") or "").split()
         if "card" in classes or "grand-total" in classes:
             self.currency = (attrs.get("data-currency"), "card" if "card" in classes else "grand")
+        elif tag in ("tr", "section"):
+            self.currency = None  # an organization's row or another section: not a total
         if attrs.get("id") == "failures":
             self.in_failures = True
         self.stack.append((tag, classes))
