@@ -391,7 +391,8 @@ def test_usage_records_are_snake_case_with_every_key():
 
 
 def test_no_ansible_import_in_the_wire_room():
-    tree = ast.parse(open(_client.__file__).read())
+    with open(_client.__file__) as source:
+        tree = ast.parse(source.read())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
     assert imported and not [name for name in imported if name.split(".")[0] == "ansible"]
