@@ -39,14 +39,18 @@ def _wire_keys(value):
 class Admin:
     """Client of the unauthenticated /_simulator hooks."""
 
-    def __init__(self, base_url, timeout=10):
-        """``base_url``: the server root, its /v1.alpha API URL or its /_simulator admin URL."""
+    def __init__(self, base_url, timeout=10, ssl_context=None):
+        """``base_url``: the server root, its /v1.alpha API URL or its /_simulator admin URL.
+
+        ``ssl_context``: how to verify a simulator serving HTTPS (for example one trusting the test's CA).
+        """
         base_url = base_url.rstrip("/")
         for suffix in ("/_simulator", "/v1.alpha"):
             if base_url.endswith(suffix):
                 base_url = base_url[: -len(suffix)]
         self.base_url = base_url + "/_simulator"
         self.timeout = timeout
+        self.ssl_context = ssl_context
 
     def call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode("utf-8")
@@ -54,7 +58,7 @@ class Admin:
             self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.ssl_context) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             raise SimulatorError(
@@ -72,10 +76,7 @@ class Admin:
         return self.call("POST", "/reset")
 
     def seed_org(self, **wire):
-        """Seed one organization and return its output.
-
-        Keys: display-name, billing-address, client-id?, owner-email?, status?, id?.
-        """
+        """Seed one organization (display-name, billing-address, client-id?, owner-email?, status?, id?); its output."""
         return self.call("POST", "/organizations", _wire_keys(wire))
 
     def add_fault(self, **spec):
@@ -133,6 +134,7 @@ class SimulatorProcess:
         extra_args=(),
         startup_timeout=30,
         check_errors=True,
+        admin_ssl_context=None,
     ):
         self.key = key
         self.secret = secret
@@ -159,6 +161,7 @@ class SimulatorProcess:
         self.command += list(extra_args)
         self.startup_timeout = startup_timeout
         self.check_errors = check_errors
+        self.admin_ssl_context = admin_ssl_context
         self.process = None
         self.url = None
         self.admin = None
@@ -177,7 +180,7 @@ class SimulatorProcess:
         return int(self.base_url.rsplit(":", 1)[1])
 
     def start(self):
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the process's lifetime, closed in __exit__
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process; closed in __exit__)
         self.process = subprocess.Popen(
             self.command, cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )
@@ -186,7 +189,7 @@ class SimulatorProcess:
             self.stop()
             raise SimulatorError("simulator did not start (%r): %s" % (line, self.stderr()))
         self.url = line[len(LISTENING_PREFIX) :].strip()
-        self.admin = Admin(self.admin_url)
+        self.admin = Admin(self.admin_url, ssl_context=self.admin_ssl_context)
         return self
 
     def _first_line(self):

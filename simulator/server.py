@@ -25,6 +25,8 @@ from .state import CREATE_STATUSES, STATUSES, Conflict, NotFound, Store
 ADMIN_PREFIX = "/_simulator"
 MAX_BODY_BYTES = 1024 * 1024
 LOG_SIZE = 100000
+LOG_BODY_BYTES = 64 * 1024  # a logged body is cut here (body_truncated: true)
+LOG_BODIES_BYTES = 64 * 1024 * 1024  # beyond this, the oldest logged bodies are dropped (body: null)
 ERRORS_KEPT = 1000
 FAULT_ACTIONS = ("status", "delay", "drop", "reset", "malformed", "html", "empty", "process_then_fail")
 FAULT_KEYS = ("operation", "count", "action", "status", "retry_after", "delay")
@@ -79,7 +81,10 @@ class Simulator:
         self.config = dict(self.initial_config)
         self.lock = threading.Lock()
         self.log = collections.deque(maxlen=log_size)
+        self.logged_bodies = collections.deque()  # log entries holding a body, oldest first
+        self.logged_body_bytes = 0
         self.faults = []
+        self.released = threading.Event()  # set (and replaced) to end pending delays and latency waits
         self.errors = collections.deque(maxlen=ERRORS_KEPT)
         self.operations = {
             "list-distributor-organizations": lambda org_id, query, body: (200, self.store.list_organizations()),
@@ -115,6 +120,15 @@ class Simulator:
 
     def answer(self, route, path_params, path, raw_path, query_pairs, headers, body):
         """Authenticate, validate, perform; return (status, body bytes). Never raises for a client mistake."""
+        refusal, request = self.check(route, path_params, path, raw_path, query_pairs, headers, body)
+        return refusal or self.perform(route, path, request)
+
+    def check(self, route, path_params, path, raw_path, query_pairs, headers, body):
+        """Authenticate and validate without changing anything.
+
+        Returns ``(refusal, None)`` with refusal = (status, body bytes) for a request the API refuses,
+        else ``(None, request)`` where request is what ``perform`` needs.
+        """
         try:
             auth.verify(
                 headers.get("Authorization"),
@@ -132,9 +146,17 @@ class Simulator:
             if document is not None and "organization" in document:
                 document["organization"] = _canonical_uuid(document["organization"], "organization")
             org_id = _canonical_uuid(path_params["id"], "id") if "id" in path_params else None
-            status, payload = self.operations[route.operation_id](org_id, dict(query_pairs), document)
         except auth.AuthError as error:
-            return 403, json_bytes({"message": str(error)})
+            return (error.status, json_bytes({"message": str(error)})), None
+        except ApiError as error:
+            return (error.status, json_bytes({"message": error.message})), None
+        return None, (org_id, dict(query_pairs), document)
+
+    def perform(self, route, path, request):
+        """Apply a checked request; return (status, body bytes)."""
+        org_id, query, document = request
+        try:
+            status, payload = self.operations[route.operation_id](org_id, query, document)
         except ApiError as error:
             return error.status, json_bytes({"message": error.message})
         except NotFound as error:
@@ -160,9 +182,35 @@ class Simulator:
                     return dict(fault)
         return None
 
-    def record(self, entry):
+    def record(self, entry, body=None):
+        """Log an API request with its body as text (bounded: see LOG_BODY_BYTES, LOG_BODIES_BYTES)."""
+        data = body or b""
+        entry["body"] = data[:LOG_BODY_BYTES].decode("utf-8", "replace") if data else None
+        entry["body_truncated"] = len(data) > LOG_BODY_BYTES
         with self.lock:
+            if len(self.log) == self.log.maxlen:
+                self._forget_body(self.log[0])
             self.log.append(entry)
+            if entry["body"]:
+                self.logged_bodies.append(entry)
+                self.logged_body_bytes += len(entry["body"])
+            while self.logged_body_bytes > LOG_BODIES_BYTES:
+                self._forget_body(self.logged_bodies[0], dropped=True)
+
+    def _clear_log(self):
+        """Caller holds the lock."""
+        self.log.clear()
+        self.logged_bodies.clear()
+        self.logged_body_bytes = 0
+
+    def _forget_body(self, entry, dropped=False):
+        """Drop an entry's body from the budget (the oldest bodies go first); caller holds the lock."""
+        if self.logged_bodies and self.logged_bodies[0] is entry:
+            self.logged_bodies.popleft()
+            self.logged_body_bytes -= len(entry["body"])
+            if dropped:
+                entry["body"] = None
+                entry["body_truncated"] = True
 
     # admin hooks
 
@@ -201,9 +249,21 @@ class Simulator:
             self.faults.append(fault)
         return {"fault": dict(fault)}
 
+    def wait(self, seconds):
+        """Sleep for a delay fault or the latency; reset, DELETE faults and PUT config end every wait early."""
+        with self.lock:
+            released = self.released
+        released.wait(seconds)
+
+    def _release_waits(self):
+        """Caller holds the lock."""
+        self.released.set()
+        self.released = threading.Event()
+
     def clear_faults(self):
         with self.lock:
             self.faults = []
+            self._release_waits()
         return {"message": "faults cleared"}
 
     def list_faults(self):
@@ -216,16 +276,17 @@ class Simulator:
 
     def clear_requests(self):
         with self.lock:
-            self.log.clear()
+            self._clear_log()
         return {"message": "request log cleared"}
 
     def reset(self):
         """Drop organizations, ledger, log and faults, and restore the start-up config. Spec errors are kept."""
         self.store.reset()
         with self.lock:
-            self.log.clear()
+            self._clear_log()
             self.faults = []
             self.config = dict(self.initial_config)
+            self._release_waits()
         return {"message": "simulator reset"}
 
     def seed_organization(self, spec):
@@ -268,6 +329,7 @@ class Simulator:
             raise ApiError(400, "latency: must be a number of seconds >= 0")
         with self.lock:
             self.config.update(changes)
+            self._release_waits()
             return dict(self.config)
 
     def admin(self, method, path, body):
@@ -307,6 +369,12 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     do_PUT = do_POST = do_DELETE = do_PATCH = do_GET
 
+    def date_time_string(self, timestamp=None):
+        """The Date header from the simulator's clock (--clock-offset), as a skewed server would send it."""
+        if timestamp is None:
+            timestamp = time.time() + self.simulator.clock_offset
+        return super().date_time_string(timestamp)
+
     def log_message(self, format, *args):
         """Silent: the request log is in /_simulator/requests, and stdout belongs to the listening line."""
 
@@ -324,7 +392,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         except ApiError as error:
             self.close_connection = True
             if is_api:
-                self._log(raw_path, split.query, None, error.status, None)
+                self._log(raw_path, split.query, None, error.status, None, None)
             self._send(error.status, json_bytes({"message": error.message}))
             return
         if raw_path == ADMIN_PREFIX or raw_path.startswith(ADMIN_PREFIX + "/"):
@@ -349,7 +417,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             raise ApiError(413, "request body of %d bytes exceeds the limit of %d bytes" % (length, MAX_BODY_BYTES))
         return self.rfile.read(length) if length else b""
 
-    def _log(self, raw_path, query, operation_id, status, fault):
+    def _log(self, raw_path, query, operation_id, status, fault, body):
         # Never the headers: the Authorization header must not end up in a log.
         self.simulator.record(
             {
@@ -360,18 +428,30 @@ class RequestHandler(BaseHTTPRequestHandler):
                 "status": status,
                 "fault": fault,
                 "time": time.time(),
-            }
+            },
+            body,
         )
 
     def _api(self, raw_path, query, query_pairs, body):
+        """Route, authenticate and validate, then apply a scripted fault (if any) or perform.
+
+        A faulted attempt is checked like any other: a fault never hides a badly signed or invalid
+        request, and an invalid request leaves the fault pending for the next valid one.
+        """
         simulator = self.simulator
         path = urllib.parse.unquote(raw_path[len(BASE_PATH) :])
         try:
             route, path_params = simulator.spec.route(self.command, path)
         except NoRoute as error:
-            self._log(raw_path, query, None, error.status, None)
+            self._log(raw_path, query, None, error.status, None, body)
             self._pause()
             self._send(error.status, json_bytes({"message": str(error)}))
+            return
+        refusal, request = simulator.check(route, path_params, path, raw_path, query_pairs, self.headers, body)
+        if refusal:
+            self._log(raw_path, query, route.operation_id, refusal[0], None, body)
+            self._pause()
+            self._send(*refusal)
             return
         fault = simulator.take_fault(route.operation_id)
         action = fault["action"] if fault else None
@@ -382,22 +462,23 @@ class RequestHandler(BaseHTTPRequestHandler):
                 route.operation_id,
                 None if action in ("drop", "reset") else self._fault_status(fault),
                 action,
+                body,
             )
             self._send_fault(fault)
             return
         if action == "delay":
-            time.sleep(fault["delay"])
-        status, data = simulator.answer(route, path_params, path, raw_path, query_pairs, self.headers, body)
+            simulator.wait(fault["delay"])
+        status, data = simulator.perform(route, path, request)
         if action == "process_then_fail":
             status, data = 503, json_bytes({"message": "simulated failure after the request was processed"})
-        self._log(raw_path, query, route.operation_id, status, action)
+        self._log(raw_path, query, route.operation_id, status, action, body)
         self._pause()
         self._send(status, data)
 
     def _pause(self):
         latency = self.simulator.config["latency"]
         if latency:
-            time.sleep(latency)
+            self.simulator.wait(latency)
 
     @staticmethod
     def _fault_status(fault):

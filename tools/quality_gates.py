@@ -24,6 +24,7 @@ repository (tracked and untracked-not-ignored files), which sits under ansible_c
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -390,20 +391,50 @@ def run_demo(installed: str, env: dict, scratch: str) -> None:
         )
         command = [tool("ansible-playbook"), "-i", "localhost,", "-c", "local", playbook, "-e", extra]
         first = run(command, cwd=scratch, env=env)
-        created = [r for r in simulator.admin.requests() if r.get("operation") == "create-distributor-organization"]
-        if len(created) != len(customers):
-            raise GateFailure(
-                f"the demo should create {len(customers)} organizations, the simulator saw {len(created)} creations"
-            )
+        check_demo_creations(simulator.admin.requests(), customers)
         simulator.admin.clear_requests()
         second = run(command, cwd=scratch, env=env)
+        check_demo_rerun(simulator.admin.requests(), customers)
     for name, result in (("first", first), ("second", second)):
         recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", result.stdout)
         if not recap:
             raise GateFailure(f"no clean PLAY RECAP in the {name} demo run")
         if name == "second" and recap.group(1) != "0":
             raise GateFailure(f"the rerun of the demo reported changed={recap.group(1)}; it must change nothing")
-    log(f"installed collection ran the demo: {len(customers)} organizations created, rerun unchanged")
+    log(
+        f"installed collection ran the demo: {len(customers)} organizations created; rerun unchanged, "
+        "and the simulator saw only one GET per customer plus the usage report"
+    )
+
+
+def check_demo_creations(requests: list[dict], customers: list[dict]) -> None:
+    """The first demo run created each customer once, with its own client_id, and the simulator accepted it."""
+    created = [r for r in requests if r.get("operation") == "create-distributor-organization"]
+    sent = sorted(json.loads(r["body"]).get("client-id") for r in created if r.get("status") == 200)
+    wanted = sorted(customer["client_id"] for customer in customers)
+    if sent != wanted:
+        raise GateFailure(
+            f"the demo should create {wanted} once each; the simulator saw creations of {sent}: {created}"
+        )
+
+
+def check_demo_rerun(requests: list[dict], customers: list[dict]) -> None:
+    """The rerun, read from the simulator's request log: no mutation, one lookup GET per customer, then the report.
+
+    The report (partner_org_info usage=true) is one list plus one usage GET per organization.
+    """
+    problems = [r for r in requests if r["method"] != "GET" or r["status"] != 200]
+    operations = collections.Counter(r["operation"] for r in requests)
+    usage_paths = [r["path"] for r in requests if r["operation"] == "list-distributor-organization-usage"]
+    expected = {
+        "list-distributor-organizations": len(customers) + 1,
+        "list-distributor-organization-usage": len(customers),
+    }
+    if problems or dict(operations) != expected or len(set(usage_paths)) != len(customers):
+        raise GateFailure(
+            f"the rerun of the demo must only read: one GET per customer ({len(customers)}) plus the usage report; "
+            f"the simulator saw {dict(operations)} (expected {expected}); not GET 200: {problems}"
+        )
 
 
 GATES = {

@@ -39,7 +39,8 @@ KEY = "EXOsoak"
 SECRET = "soak-SECRET-%08x" % random.SystemRandom().getrandbits(32)
 TIMEOUT = 20  # api_timeout of the tasks, seconds (generous: the simulator slows down on a busy machine)
 FAULT_TIMEOUT = 1  # api_timeout of a task that gets a "timeout" fault
-DELAY = 1.3  # a "timeout" fault holds the answer this long
+DELAY = 60  # a "timeout" fault holds the answer until settle() releases it (far beyond FAULT_TIMEOUT)
+HELD_ANSWER_DEADLINE = 30  # seconds for a released answer to show up in the request log
 KINDS = ("create",) + ("lifecycle", "info", "metering") * 3  # few creations: the list answer grows with them
 OPS = {
     "list": "list-distributor-organizations",
@@ -79,6 +80,7 @@ class Soak:
         self.batches = {}  # marker -> "applied" | "not_applied" | "uncertain"
         self.counts = collections.Counter()
         self.faults = collections.Counter()
+        self.held_answers = 0  # "timeout" faults reached by a task (each holds one answer)
         self.problems = collections.Counter()
         self.examples = {}
 
@@ -156,15 +158,27 @@ class Soak:
         return name
 
     def settle(self, fault):
-        """Drop a fault the task did not reach; let a held ("timeout") answer finish before the next task."""
+        """Drop a fault the task did not reach; release a held ("timeout") answer and wait until it is logged."""
         if fault is None:
             return
         consumed = not self.sim.admin.faults()
-        self.sim.admin.clear_faults()
+        self.sim.admin.clear_faults()  # also ends the wait of a held answer
         if consumed:
             self.faults[fault] += 1
-        if fault == "timeout":
-            time.sleep(DELAY - FAULT_TIMEOUT + 0.3)
+            if fault == "timeout":
+                self.held_answers += 1
+                self.wait_for_held_answers()
+
+    def wait_for_held_answers(self):
+        """Poll the request log until every released answer was processed, so none lands in a later task."""
+        deadline = time.monotonic() + HELD_ANSWER_DEADLINE
+        while sum(1 for entry in self.sim.admin.requests() if entry["fault"] == "delay") < self.held_answers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    "a held answer was released but not logged within %d s: the simulator is stuck"
+                    % HELD_ANSWER_DEADLINE
+                )
+            time.sleep(0.05)
 
     def task(self, number):
         kind, module, args, ops = self.next_task(number)
@@ -184,11 +198,10 @@ class Soak:
         """What an operator does after a failed task: rerun it, except a batch that may have been applied."""
         if kind == "metering":
             marker = args["usage"][0]["variable"]
-            if failed.result.get("maybe_processed", False) is not False or "metering" not in failed.result:
-                if "metering" in failed.result:
-                    self.batches[marker] = "uncertain"
-                    self.counts["metering left unresolved (may have been applied)"] += 1
-                    return failed
+            if "metering" in failed.result and failed.result.get("maybe_processed", False) is not False:
+                self.batches[marker] = "uncertain"
+                self.counts["metering left unresolved (may have been applied)"] += 1
+                return failed
         self.counts["reruns"] += 1
         rerun = self.run(module, args)
         if rerun.failed:

@@ -32,7 +32,7 @@ options:
     default: https://partner-api.exoscale.com/v1.alpha
   api_timeout:
     description:
-      - Timeout in seconds of each HTTP request.
+      - Timeout in seconds of each HTTP request. Must be greater than 0.
     type: int
     default: 30
   api_retries:
@@ -40,6 +40,7 @@ options:
       - How many times a request that failed transiently (connection error, timeout, HTTP 429, 500, 502, 503, 504)
         is retried, with exponential backoff honouring C(Retry-After).
       - Creation and metering requests are only retried when the API provably did not process them.
+      - V(0) disables retries; a negative value is refused.
     type: int
     default: 5
   validate_certs:

@@ -14,12 +14,13 @@ description:
   - Makes each sub-organization of an Exoscale distributor a host, so that plays can manage
     many customer organizations in parallel with forks (and, in AWX, job slicing) instead of a serial loop.
   - Reads the organizations with B(one) Partner API request per refresh (the API has no pagination).
-  - Each host gets the variables C(partner_org) (the organization as M(exoscale.partner.partner_org_info) returns it, with
-    C(id), C(status), C(name), C(client_id), C(address), C(building_number), C(postcode), C(city), C(country))
+  - Each host gets the variables C(partner_org) (the organization as M(exoscale.partner.partner_org_info) returns it,
+    with C(id), C(status), C(name), C(client_id), C(address), C(building_number), C(postcode), C(city), C(country))
     and C(ansible_connection=local), because the Partner API is reached from the controller, not from the organization.
   - The configuration file name must end in C(partner_orgs.yml) or C(partner_orgs.yaml).
-  - Host names come from the first field of O(hostnames) that is set. Characters other than letters,
-    digits, C(.), C(_) and C(-) are replaced by C(_), so that every name is usable in C(--limit) patterns.
+  - Host names come from the first field of O(hostnames) that is set. Characters other than letters and
+    digits (of any script, so C(Müller) and C(株式会社) stay as they are), C(.), C(_) and C(-) are replaced
+    by C(_) (emoji and punctuation included), so that every name is usable in C(--limit) patterns.
     When several organizations end up with the same name (the API does not enforce unique client IDs),
     B(each) of them is named C(<name>_<id>) instead and a warning lists them; the result does not depend
     on the order of the API's answer.
@@ -62,13 +63,14 @@ options:
     env:
       - name: EXOSCALE_PARTNER_API_URL
   api_timeout:
-    description: Timeout in seconds of each HTTP request.
+    description: Timeout in seconds of each HTTP request. Must be greater than 0.
     type: int
     default: 30
   api_retries:
     description:
       - How many times the list request is retried after a transient failure (connection error,
         timeout, HTTP 429, 500, 502, 503, 504), with exponential backoff honouring C(Retry-After).
+      - V(0) disables retries; a negative value is refused.
     type: int
     default: 5
   validate_certs:
@@ -131,6 +133,7 @@ cache_timeout: 300
 """
 
 import re
+import unicodedata
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -146,12 +149,16 @@ from ansible_collections.exoscale.partner.plugins.module_utils._base import (
 
 display = Display()
 
-UNSAFE_HOSTNAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+# \w: letters and digits of every script, and "_". Anything else (spaces, punctuation, emoji) becomes "_".
+UNSAFE_HOSTNAME_CHARACTERS = re.compile(r"[^\w.-]", re.UNICODE)
 
 
 def safe_hostname(value):
-    """A host name usable in --limit patterns: letters, digits, '.', '_' and '-' only."""
-    return UNSAFE_HOSTNAME_CHARACTERS.sub("_", str(value))
+    """A host name usable in --limit patterns: letters and digits (any script), '.', '_' and '-' only.
+
+    NFC first, so that a letter written with a combining accent ("u" + U+0308) stays one letter ("ü").
+    """
+    return UNSAFE_HOSTNAME_CHARACTERS.sub("_", unicodedata.normalize("NFC", str(value)))
 
 
 def hostnames_for(orgs, fields):

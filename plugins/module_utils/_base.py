@@ -24,6 +24,8 @@ CREDENTIALS_HELP = (
 )
 CLOCK_HELP = "Requests are signed with an expiry time: check that this host's clock is correct (for example with NTP)."
 AUTH_HELP = "Check api_key and api_secret, and that the key may use the Partner API."
+# Beyond this difference between the API's Date header and this host's clock, a refusal is blamed on the clock.
+CLOCK_SKEW_TOLERANCE = 300
 
 
 def api_argument_spec():
@@ -43,19 +45,42 @@ def api_argument_spec():
 
 
 def explain(exc):
-    """The text of a client error, plus what to check for an authentication failure (clock or credentials)."""
+    """The text of a client error, plus what to check for an authentication failure (clock or credentials).
+
+    The clock is blamed when the API's message speaks of expiry, or when its Date header is more than
+    CLOCK_SKEW_TOLERANCE seconds away from this host's clock (the real API's wording is not documented).
+    """
     if not isinstance(exc, _client.ExoscaleAPIAuthException):
         return str(exc)
     expired = "expire" in (exc.api_message or str(exc)).lower()
-    return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
+    skew = getattr(exc, "clock_skew", None)
+    if skew is None or abs(skew) <= CLOCK_SKEW_TOLERANCE:
+        return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
+    # The API's Date header shows the clocks apart: say so whatever the API's wording.
+    measured = "The API's clock is %d seconds %s this host's." % (abs(skew), "ahead of" if skew > 0 else "behind")
+    return " ".join(["%s." % exc, CLOCK_HELP, measured] + ([] if expired else [AUTH_HELP]))
 
 
 def credentials_problem(params):
-    """The failure message when api_key or api_secret is missing, else None."""
-    missing = [name for name in ("api_key", "api_secret") if not params.get(name)]
+    """The failure message when api_key or api_secret is missing (or blank), or a connection option is out of range."""
+    missing = [name for name in ("api_key", "api_secret") if not (params.get(name) or "").strip()]
     if missing:
         return "Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP)
+    timeout, retries = params.get("api_timeout"), params.get("api_retries")
+    if timeout is not None and timeout <= 0:
+        return "api_timeout: must be a number of seconds greater than 0, got %s." % timeout
+    if retries is not None and retries < 0:
+        return "api_retries: must be 0 (no retry) or more, got %s." % retries
     return None
+
+
+def blank_options(argument_spec, params):
+    """The text options given as an empty or whitespace-only string (never a valid key, name or id)."""
+    return sorted(
+        name
+        for name, option in argument_spec.items()
+        if option.get("type", "str") == "str" and isinstance(params.get(name), str) and not params[name].strip()
+    )
 
 
 def build_client(params, component="module"):
@@ -80,6 +105,9 @@ class PartnerModule:
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
         self.params = self.module.params
+        blank = blank_options(argument_spec, self.params)
+        if blank:
+            self.fail("Invalid parameters: %s: must not be empty or blank." % ", ".join(blank))
         for name in uuid_options:
             if self.params.get(name) is not None:
                 try:

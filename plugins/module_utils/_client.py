@@ -76,7 +76,16 @@ class ExoscaleAPIException(Exception):
 
 
 class ExoscaleAPIAuthException(ExoscaleAPIException):
-    """401 or 403: bad credentials or missing permission."""
+    """401 or 403: bad credentials or missing permission.
+
+    ``clock_skew``: seconds the API's clock (its ``Date`` header) is ahead of this host's (negative: behind),
+    or None when the answer carried no usable date. Signatures expire, so a large skew explains a refusal
+    whatever the API's wording.
+    """
+
+    def __init__(self, message, clock_skew=None, **kwargs):
+        super(ExoscaleAPIAuthException, self).__init__(message, **kwargs)
+        self.clock_skew = clock_skew
 
 
 class ExoscaleAPIClientException(ExoscaleAPIException):
@@ -210,6 +219,17 @@ def _retry_after(response, now):
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
+def _clock_skew(response, now):
+    """Seconds the server's Date header is ahead of ``now`` (whole seconds), or None without a valid Date."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("Date") or "")
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return round(when.timestamp() - now)
+
+
 # ---------------------------------------------------------------------------------------------
 # Signing
 # ---------------------------------------------------------------------------------------------
@@ -266,14 +286,18 @@ def validate_period(value):
     return value
 
 
-def _text(value, field, min_length=1, max_length=None):
-    """A text field: str (ints accepted, e.g. a YAML postcode), within the spec's length limits."""
+def _text(value, field, max_length=None):
+    """A text field: str (ints accepted, e.g. a YAML postcode), not blank, within the spec's length limits.
+
+    Blank (empty or whitespace-only) is refused for every field: a blank client_id would be sent as
+    an idempotency key that matches nothing meaningful, a blank name or address bills nobody.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
         raise ValueError("%s: expected a string, got %s" % (field, type(value).__name__))
-    if len(value.strip()) < min_length:
-        raise ValueError("%s: must not be empty" % field)
+    if not value.strip():
+        raise ValueError("%s: must not be empty or blank, got %r" % (field, value))
     if max_length is not None and len(value) > max_length:
         raise ValueError("%s: at most %d characters allowed, got %d" % (field, max_length, len(value)))
     return value
@@ -403,7 +427,7 @@ def _organization_input(kwargs, complete):
     address = {
         "name": display_name,
         "street-name": _checked(street, lambda value: _text(value, "street_name")),
-        "building-number": _checked(building, lambda value: _text(value, "building_number", 0, 255)),
+        "building-number": _checked(building, lambda value: _text(value, "building_number", max_length=255)),
         "city": _checked(city, lambda value: _text(value, "city", max_length=255)),
         "postal-code": _checked(postal_code, lambda value: _text(value, "postal_code", max_length=80)),
         "country": _checked(country, _country),
@@ -413,7 +437,7 @@ def _organization_input(kwargs, complete):
         "display-name": display_name,
         "billing-address": _without_none(address),
         "owner-email": _checked(owner_email, _owner_email),
-        "client-id": _checked(fields.get("client_id"), lambda value: _text(value, "client_id", 0, 191)),
+        "client-id": _checked(fields.get("client_id"), lambda value: _text(value, "client_id", max_length=191)),
     }
     return _without_none(body)
 
@@ -782,7 +806,9 @@ class Client:
         text = ("HTTP %d %s" % (status, response.reason or "")).strip() + (": " + message if message else "")
         hint = _STATUS_HINTS.get(status)
         kwargs = {}
-        if status == 429:
+        if status in (401, 403):
+            kwargs["clock_skew"] = _clock_skew(response, self.clock())
+        elif status == 429:
             kwargs["retry_after"] = _retry_after(response, self.clock())
             if kwargs["retry_after"] is not None:
                 hint = "rate limited, the API asks to wait %g seconds" % kwargs["retry_after"]
@@ -814,6 +840,13 @@ class Client:
                 "TLS error talking to %s: %s; check the URL scheme and the server certificate (validate_certs)"
                 % (host, reason),
                 retryable=False,
+            )
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return self._error(
+                ExoscaleAPITransportException,
+                method,
+                path,
+                "cannot connect to %s through the proxy: %s; check HTTPS_PROXY and NO_PROXY" % (host, reason),
             )
         if _never_connected(exc):
             return self._error(ExoscaleAPITransportException, method, path, "cannot connect to %s: %s" % (host, reason))
@@ -859,8 +892,11 @@ def _org_path(org_id, suffix=""):
 
 
 def _never_connected(exc):
-    """True when requests failed before the request could be sent (connect timeout, refused, DNS)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    """True when requests failed before the request could be sent (connect timeout, refused, DNS, proxy unreachable).
+
+    requests raises ProxyError only while connecting to the proxy, before anything reached the API.
+    """
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
         return True
     if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(exc, requests.exceptions.SSLError):
         return False

@@ -41,6 +41,12 @@ CASES = [
     ("name-too-long", "partner_org", dict(CREATE, name="n" * 192), ["display_name", "191"]),
     ("name-too-long-lookup", "partner_org", dict(name="n" * 192, state="terminated"), ["display_name", "191"]),
     ("client-id-too-long", "partner_org", dict(CREATE, client_id="c" * 192), ["client_id", "191"]),
+    ("client-id-blank-create", "partner_org", dict(CREATE, client_id="  "), ["client_id", "blank"]),
+    ("client-id-blank-info", "partner_org_info", dict(client_id="\t"), ["client_id", "blank"]),
+    ("client-id-blank-metering", "partner_metering", dict(client_id=" ", usage=usage()), ["client_id", "blank"]),
+    ("name-blank", "partner_org", dict(CREATE, name="   "), ["name", "blank"]),
+    ("api-timeout-zero", "partner_org_info", dict(api_timeout=0), ["api_timeout", "greater than 0"]),
+    ("api-retries-negative", "partner_org", dict(CREATE, api_retries=-2), ["api_retries", "0 (no retry) or more"]),
     ("period-month-13", "partner_org_info", dict(usage=True, period="2025-13"), ["period", "YYYY-MM"]),
     ("period-one-digit-month", "partner_org_info", dict(usage=True, period="2025-1"), ["period", "YYYY-MM"]),
     (

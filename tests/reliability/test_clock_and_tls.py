@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import re
 import ssl
 import urllib.request
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -60,6 +62,35 @@ def test_expired_signature_says_check_the_clock(skewed_api, module, args):
     sent = skewed_api.requests()
     assert len(sent) == 1 and sent[0]["status"] == 403  # an auth failure is not retried
     assert skewed_api.admin.metering() == []
+
+
+@pytest.fixture(scope="module")
+def lagging_api():
+    """A simulator whose clock is one hour behind: our signatures expire too far ahead for it (>600 s)."""
+    with SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--clock-offset=-3600"]) as sim:
+        yield Api(sim)
+
+
+def test_signature_expiring_too_far_ahead_says_check_the_clock(lagging_api):
+    lagging_api.admin.reset()
+    run = lagging_api.run("partner_org_info")
+    assert run.failed and run.result["status"] == 403
+    assert "more than 600 seconds" in run.result["api_message"]
+    assert "check that this host's clock is correct" in run.msg, run.msg
+    assert [entry["status"] for entry in lagging_api.requests()] == [403]
+
+
+def test_missing_signature_is_401_and_a_wrong_secret_on_a_skewed_server_names_clock_and_credentials(skewed_api):
+    """The simulator's 401 (no usable Authorization) reaches the module as an authentication failure."""
+    skewed_api.admin.reset()
+    answer = requests.get(skewed_api.sim.url + "/distributor/organization", timeout=10)
+    assert answer.status_code == 401 and "missing Authorization header" in answer.json()["message"]
+    run = skewed_api.run("partner_org_info", api_key="EXOreliabilitykey", api_secret="wrong-secret-1234")
+    assert run.failed and run.result["status"] == 403  # a bad signature: the clock is checked after it
+    assert "invalid request signature" in run.result["api_message"]  # no word of expiry...
+    # ...but the simulator's Date header is an hour ahead: the clock is named, and the credentials too
+    assert re.search(r"The API's clock is 3(599|600) seconds ahead of this host's", run.msg), run.msg  # 1 s resolution
+    assert "Check api_key and api_secret" in run.msg, run.msg
 
 
 def self_signed_certificate(directory):

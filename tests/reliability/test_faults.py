@@ -7,8 +7,8 @@ Every case checks the module result AND the simulator's request log (how many re
 operation were sent) AND what was really applied (organizations, statuses, metering ledger).
 
 The client's retry policy (docs/architecture.md): GET/PUT/DELETE retried on connection errors,
-timeouts, 429, 500, 502, 503, 504; POST only on 429 or a connection that never opened. Backoff is shrunk to milliseconds by the harness;
-Retry-After is honoured as sent.
+timeouts, 429, 500, 502, 503, 504; POST only on 429 or a connection that never opened. Backoff is shrunk
+to milliseconds by the harness; Retry-After is honoured as sent.
 """
 
 from __future__ import annotations
@@ -70,10 +70,23 @@ def attempts(api, kind):
     return api.requests(OPERATION[kind])
 
 
-def wait_for_answers(api, kind, count, timeout=5.0):
-    """Delayed requests are logged once answered; wait for them so that no late change leaks into the next test."""
+# Held far longer than any api_timeout here, so the client always times out however loaded the machine is;
+# release_held() ends the wait once the module has given up (no race against a short delay).
+HELD = 60
+
+
+def release_held(api, kind, count, timeout=30.0):
+    """End the pending delays, then wait until ``count`` requests of ``kind`` are answered (logged); fail loudly."""
+    api.admin.clear_faults()
     deadline = time.monotonic() + timeout
-    while len(attempts(api, kind)) < count and time.monotonic() < deadline:
+    while len(attempts(api, kind)) < count:
+        assert time.monotonic() < deadline, "only %d of %d %s requests answered within %s s: %s" % (
+            len(attempts(api, kind)),
+            count,
+            kind,
+            timeout,
+            api.requests(),
+        )
         time.sleep(0.05)
 
 
@@ -146,14 +159,14 @@ def test_processed_then_503_on_create_without_client_id_fails_then_rerun_finds_i
     "fault",
     [
         dict(action="process_then_fail"),
-        dict(action="delay", delay=1.5),
+        dict(action="delay", delay=HELD),
     ],
 )
 def test_metering_that_may_have_been_applied_is_never_replayed(api, fault):
     module, args = prepare(api, "metering")
     api.admin.add_fault(operation=OPERATION["metering"], **fault)
     run = api.run(module, api_timeout=1, **args)
-    wait_for_answers(api, "metering", 1)
+    release_held(api, "metering", 1)
     assert run.failed and run.result["maybe_processed"] is True
     assert "MAY HAVE BEEN APPLIED" in run.msg and "before resubmitting" in run.msg
     assert run.result["metering"]["usage"][0]["quantity"] == "3.14159"
@@ -193,7 +206,7 @@ def test_connection_refused_fails_clearly(api, kind):
 TRANSPORT_FAULTS = {
     "drop": (dict(action="drop"), "connection to 127.0.0.1", True, False),
     "reset": (dict(action="reset"), "connection to 127.0.0.1", True, False),
-    "timeout": (dict(action="delay", delay=1.3), "no answer from 127.0.0.1", True, True),
+    "timeout": (dict(action="delay", delay=HELD), "no answer from 127.0.0.1", True, True),
     "malformed": (dict(action="malformed"), "unexpected answer (HTTP 200)", False, False),
     "html": (dict(action="html"), "HTML page: 502 Bad Gateway", True, False),
     "empty": (dict(action="empty"), "unexpected answer (HTTP 200)", False, False),
@@ -209,7 +222,7 @@ def test_transport_faults_fail_clearly(api, request, kind, name):
     run = api.run(module, api_retries=1, api_timeout=1, **args)
     expected = 2 if retried and METHOD[kind] != "POST" else 1
     if name == "timeout":
-        wait_for_answers(api, kind, expected)
+        release_held(api, kind, expected)
     assert run.failed, run
     assert words in run.msg, run.msg
     assert "exception" not in run.result
@@ -217,3 +230,17 @@ def test_transport_faults_fail_clearly(api, request, kind, name):
     assert applied(api, kind) == (1 if processed and kind != "info" else 0)
     if kind == "metering":
         assert run.result["maybe_processed"] is True  # every one of these may have reached the server
+
+
+def test_processed_then_503_on_create_finds_a_created_org_and_activates_it(api):
+    """Duplicate-safe create when the API creates organizations in status `created`: found, then activated."""
+    api.admin.config(create_status="created")
+    api.admin.add_fault(operation=OPERATION["create"], action="process_then_fail")
+    run = api.run("partner_org", **CREATE)
+    assert not run.failed and run.result["actions"] == ["create", "activate"], run
+    assert [(m["operation"], m["status"]) for m in api.mutations()] == [
+        ("create-distributor-organization", 503),
+        ("activate-distributor-organization", 200),
+    ]
+    [org] = api.organizations(client_id=CREATE["client_id"])
+    assert org["status"] == "active" and run.result["organization"] == org

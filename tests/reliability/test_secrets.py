@@ -165,10 +165,6 @@ def inventory_config(tmp_path, api, **options):
     return path
 
 
-@pytest.mark.skipif(
-    not os.path.exists(os.path.join(harness.REPOSITORY_ROOT, "plugins", "inventory", "partner_orgs.py")),
-    reason="the inventory plugin does not exist yet",
-)
 @pytest.mark.parametrize("failure", [None, "status", "auth"])
 def test_inventory_plugin_at_vvvv_never_shows_the_secret(api, tmp_path, failure):
     api.seed(client_id="crm-inventory-1")

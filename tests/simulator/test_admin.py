@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 
 import pytest
 import requests
 from exoscale_auth import ExoscaleV2Auth
-from sim_support import BILLING, KEY, NEW_ORG, SECRET
+from sim_support import BILLING, KEY, NEW_ORG, SECRET, wait_until
 
+from simulator import server
 from simulator.control import Admin, SimulatorError
 
 LIST = "/distributor/organization"
@@ -108,9 +111,16 @@ def test_latency_config_delays_api_answers_not_admin_ones(call, sim):
     started = time.monotonic()
     assert call("GET", LIST).status_code == 200
     assert time.monotonic() - started >= 0.3
-    started = time.monotonic()
-    sim.admin.requests()
-    assert time.monotonic() - started < 0.3
+    # While an API answer is held by a long latency, admin hooks still answer; resetting releases it.
+    sim.admin.config(latency=60)
+    answers = []
+    held = threading.Thread(target=lambda: answers.append(call("GET", LIST).status_code))
+    held.start()
+    wait_until(lambda: len(sim.admin.requests()) == 2)  # logged, now waiting out the latency
+    assert sim.admin.config()["latency"] == 60 and answers == []
+    sim.admin.reset()
+    held.join(timeout=30)
+    assert not held.is_alive() and answers == [200]
 
 
 def test_unknown_hook_and_bad_json(sim):
@@ -132,3 +142,35 @@ def test_request_log_is_bounded(in_process):
         assert requests.get(url, auth=ExoscaleV2Auth(KEY, SECRET), timeout=10).status_code == 200
     assert len(admin.requests()) == 5
     assert in_process.simulator.log.maxlen == 5
+
+
+def test_request_log_keeps_the_bodies_as_sent(call, sim, org):
+    batch = {"organization": org["id"], "usage": [{"product": "partner", "variable": "commission", "quantity": 1.5}]}
+    assert call("POST", LIST, json=NEW_ORG).status_code == 200
+    assert call("POST", "/metering:apply", json=batch).status_code == 204
+    assert call("GET", LIST).status_code == 200
+    created, metered, listed = sim.admin.requests()
+    assert json.loads(created["body"]) == NEW_ORG and created["body_truncated"] is False
+    assert json.loads(metered["body"]) == batch
+    assert listed["body"] is None
+
+
+def test_logged_bodies_are_bounded(in_process, monkeypatch):
+    """Each body is cut at LOG_BODY_BYTES; beyond LOG_BODIES_BYTES in all, the oldest bodies are dropped."""
+    monkeypatch.setattr(server, "LOG_BODY_BYTES", 40)
+    monkeypatch.setattr(server, "LOG_BODIES_BYTES", 100)
+    simulator = in_process.simulator  # its log keeps 5 entries
+    for number in range(7):
+        simulator.record({"number": number}, b"%d" % number * 50)
+    entries = simulator.requests()["requests"]
+    assert [entry["number"] for entry in entries] == [2, 3, 4, 5, 6]
+    assert [entry["body"] for entry in entries] == [None, None, None, "5" * 40, "6" * 40]
+    assert all(entry["body_truncated"] for entry in entries)
+    assert simulator.logged_body_bytes == 80
+
+    monkeypatch.setattr(server, "LOG_BODIES_BYTES", 10**6)
+    simulator.clear_requests()
+    for number in range(7):
+        simulator.record({"number": number}, b"%d" % number * 10)
+    assert [entry["body"] for entry in simulator.requests()["requests"]] == ["%d" % n * 10 for n in range(2, 7)]
+    assert simulator.logged_body_bytes == 50 and len(simulator.logged_bodies) == 5

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""EXO2-HMAC-SHA256 verification: accepted like the real API, every broken signature refused with 403."""
+"""EXO2-HMAC-SHA256 verification: accepted like the real API; no usable header is 401, a bad signature 403."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def get(sim, authorization, path=LIST, params=None):
     return requests.get(sim.url + path, headers=headers, params=params, timeout=10)
 
 
-def assert_refused(response, *words):
-    assert response.status_code == 403, response.text
+def assert_refused(response, *words, status=403):
+    assert response.status_code == status, response.text
     message = response.json()["message"]
     for word in words:
         assert word in message
@@ -58,7 +58,7 @@ def test_every_configured_key_pair_is_accepted(call):
 
 
 def test_missing_header(sim):
-    assert_refused(get(sim, None), "missing Authorization")
+    assert_refused(get(sim, None), "missing Authorization", status=401)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_missing_header(sim):
     ],
 )
 def test_malformed_header(sim, authorization):
-    assert_refused(get(sim, authorization), "malformed")
+    assert_refused(get(sim, authorization), "malformed", status=401)
 
 
 def test_wrong_secret(sim):
@@ -86,6 +86,13 @@ def test_unknown_key(sim):
 
 def test_expired_signature_says_check_the_clock(sim):
     assert_refused(get(sim, header(expires=int(time.time()) - 5)), "expired", "clock")
+
+
+def test_expires_further_ahead_than_the_reference_window_is_refused(sim):
+    # Every reference signer signs for now + 600 s; a later expiry is a skewed clock or a replayable request.
+    assert_refused(get(sim, header(expires=int(time.time()) + 700)), "more than 600 seconds", "clock")
+    assert_refused(get(sim, header(expires=int(time.time()) + 10 * 365 * 86400)), "more than 600 seconds")
+    assert get(sim, header(expires=int(time.time()) + 590)).status_code == 200
 
 
 def test_signature_over_another_path_is_refused(sim):
@@ -124,6 +131,22 @@ def test_query_values_are_signed(sim, org):
     assert_refused(get(sim, signed, path, params={"period": "2026-02"}), "invalid request signature")
     unsigned = header(path="/v1.alpha" + path)
     assert_refused(get(sim, unsigned, path, params={"period": "2026-01"}), "signed-query-args")
+
+
+def test_a_repeated_query_parameter_is_refused_even_when_signed_like_the_reference(sim, call, org):
+    """requests-exoscale-auth leaves a repeated parameter's values out of the message: they would be unsigned."""
+    path = "/distributor/organization/%s/usage" % org["id"]
+    response = call("GET", path, params=[("period", "2026-01"), ("period", "2026-02")])
+    assert_refused(response, "period", "repeated")
+    by_hand = header(path="/v1.alpha" + path, query_values="2026-01", signed_args="period")
+    assert_refused(get(sim, by_hand, path, params=[("period", "2026-01"), ("period", "2026-01")]), "repeated")
+    assert [entry["status"] for entry in sim.admin.requests()] == [403, 403]
+
+
+def test_a_parameter_signed_twice_is_refused(sim, org):
+    path = "/distributor/organization/%s/usage" % org["id"]
+    twice = header(path="/v1.alpha" + path, query_values="2026-012026-01", signed_args="period;period")
+    assert_refused(get(sim, twice, path, params={"period": "2026-01"}), "signed-query-args")
 
 
 def test_refusals_never_log_the_authorization_header(sim):

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 import requests
-from sim_support import NEW_ORG, wait_until
+from sim_support import NEW_ORG, UNKNOWN_ID, wait_until
 
 from simulator.control import SimulatorError
 
@@ -111,9 +111,12 @@ def test_process_then_fail_on_metering_bills(call, sim, org):
 
 
 def test_delay_provokes_a_client_read_timeout_and_still_processes(call, sim):
-    sim.admin.add_fault(operation="create-distributor-organization", action="delay", delay=0.4)
+    # The delay outlasts any client stall; DELETE /_simulator/faults ends it once the client gave up.
+    sim.admin.add_fault(operation="create-distributor-organization", action="delay", delay=60)
     with pytest.raises(requests.exceptions.ReadTimeout):
-        call("POST", LIST, json=NEW_ORG, timeout=0.1)
+        call("POST", LIST, json=NEW_ORG, timeout=0.2)
+    assert sim.admin.requests() == []  # still held: logged once processed
+    sim.admin.clear_faults()
     # The server finishes the request after the client gave up: the organization exists.
     wait_until(sim.admin.requests)
     assert operations_and_faults(sim)[0] == ("create-distributor-organization", 200, "delay")
@@ -121,12 +124,37 @@ def test_delay_provokes_a_client_read_timeout_and_still_processes(call, sim):
 
 
 def test_a_delayed_request_does_not_block_others(call, sim):
-    sim.admin.add_fault(operation="get-distributor-organization", action="delay", delay=0.5)
-    slow = threading.Thread(target=lambda: call("GET", LIST + "/bf9bbc88-71ea-407c-9920-fc1101d86183"))
+    sim.admin.add_fault(operation="get-distributor-organization", action="delay", delay=60)
+    answers = []
+    slow = threading.Thread(target=lambda: answers.append(call("GET", LIST + "/" + UNKNOWN_ID).status_code))
     slow.start()
+    wait_until(lambda: sim.admin.faults() == [])  # the slow request took the fault: it is being held
     assert call("GET", LIST).status_code == 200
-    assert slow.is_alive()
-    slow.join()
+    assert answers == [] and operations_and_faults(sim) == [("list-distributor-organizations", 200, None)]
+    sim.admin.clear_faults()
+    slow.join(timeout=30)
+    assert not slow.is_alive() and answers == [404]
+
+
+def test_a_faulted_attempt_is_authenticated_and_validated_first(call, sim):
+    """A fault never hides a bad request: it is refused as usual and the fault waits for a valid one."""
+    sim.admin.add_fault(operation="create-distributor-organization", action="status", status=503)
+    sim.admin.add_fault(operation="list-distributor-organizations", action="process_then_fail")
+    invalid = dict(NEW_ORG, **{"billing-address": dict(NEW_ORG["billing-address"], country="CHE")})
+    assert call("POST", LIST, json=invalid).status_code == 400
+    assert requests.get(sim.url + LIST, timeout=10).status_code == 401
+    assert call("GET", LIST, secret="wrong-secret").status_code == 403
+    assert len(sim.admin.faults()) == 2
+    assert call("POST", LIST, json=NEW_ORG).status_code == 503
+    assert call("GET", LIST).status_code == 503
+    assert operations_and_faults(sim) == [
+        ("create-distributor-organization", 400, None),
+        ("list-distributor-organizations", 401, None),
+        ("list-distributor-organizations", 403, None),
+        ("create-distributor-organization", 503, "status"),
+        ("list-distributor-organizations", 503, "process_then_fail"),
+    ]
+    assert sim.admin.faults() == []
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,13 @@ def plain(value):
 
 
 def main(path, unreferenced_id_path):
-    data = plain(json.load(open(path)))
+    with open(path, encoding="utf-8") as listing:
+        data = plain(json.load(listing))
     hostvars = data["_meta"]["hostvars"]
-    unreferenced = open(unreferenced_id_path).read().strip()
-    expected = sorted(["crm-1", "crm_2_eu", unreferenced])
+    with open(unreferenced_id_path, encoding="utf-8") as saved:
+        unreferenced = saved.read().strip()
+    japanese = "顧客-東京-_"  # letters of every script stay, the emoji became "_"
+    expected = sorted(["crm-1", "crm_2_eu", japanese, unreferenced])
     assert sorted(hostvars) == expected, sorted(hostvars)
     assert hostvars["crm-1"]["partner_org"]["name"] == "Alpha", hostvars["crm-1"]
     assert hostvars["crm_2_eu"]["partner_org"]["client_id"] == "crm 2/eu"
@@ -32,7 +35,10 @@ def main(path, unreferenced_id_path):
     assert all(host["ansible_connection"] == "local" for host in hostvars.values())
     assert hostvars["crm_2_eu"]["customer_label"] == "Beta (suspended)"
     assert data["status_active"]["hosts"] == ["crm-1"]
-    assert data["status_suspended"]["hosts"] == ["crm_2_eu"]
+    assert sorted(data["status_suspended"]["hosts"]) == sorted(["crm_2_eu", japanese])
+    assert hostvars[japanese]["partner_org"]["client_id"] == "顧客-東京-🚀"
+    assert hostvars[japanese]["customer_label"] == "株式会社テスト 🚀 (suspended)"
+    assert data["country_jp"]["hosts"] == [japanese]
     assert data["country_at"]["hosts"] == ["crm_2_eu"]
     assert data["unreferenced"]["hosts"] == [unreferenced]
     print("inventory OK: %d hosts" % len(hostvars))

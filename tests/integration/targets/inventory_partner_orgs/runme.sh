@@ -25,6 +25,9 @@ extra=(-e "ansible_python_interpreter=$PYTHON" -e "partner_admin_url=$(field adm
 ansible-playbook seed.yml -i localhost, -c local "${extra[@]}"
 ansible-inventory -i test.partner_orgs.yml --list --output "$out/inventory.json"
 "$PYTHON" check_inventory.py "$out/inventory.json" "$out/unreferenced_id.txt"
+# A non-ASCII host name works in a --limit pattern.
+ansible -i test.partner_orgs.yml --list-hosts '顧客-東京-_' | tee "$out/limit.out"
+grep -q "hosts (1)" "$out/limit.out"
 # Errors are readable and never show the secret (a source that fails is only a warning by default).
 if ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true EXOSCALE_API_SECRET=wrong-secret-value ansible-inventory -i test.partner_orgs.yml --list >"$out/bad.out" 2>&1; then
     echo "a wrong secret must fail"; exit 1

@@ -154,6 +154,26 @@ def test_collisions_after_sanitising_rename_every_colliding_org():
     assert safe_hostname("crm:1,2*[3]!~") == "crm_1_2__3___"
 
 
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("kunde-müller-ß", "kunde-müller-ß"),
+        ("kunde-mu\u0308ller", "kunde-müller"),  # a combining accent is composed first
+        ("顧客-東京-1", "顧客-東京-1"),
+        ("client-🚀-1", "client-_-1"),
+        ("Müller & Söhne 株式会社 🚀", "Müller___Söhne_株式会社__"),
+    ],
+)
+def test_host_names_keep_letters_of_every_script(value, expected):
+    """Before: every non-ASCII letter became "_", so "顧客-東京-1" and "顧客-大阪-1" collided as "__-__-1"."""
+    assert safe_hostname(value) == expected
+
+
+def test_non_ascii_client_ids_do_not_collide():
+    orgs = [{"id": "1", "client_id": "顧客-東京-1"}, {"id": "2", "client_id": "顧客-大阪-1"}]
+    assert hostnames_for(orgs, ["client_id"]) == ({"1": "顧客-東京-1", "2": "顧客-大阪-1"}, [])
+
+
 def test_constructed_groups_keyed_groups_and_compose(tmp_path, sim):
     seed(sim, "Alpha", client_id="crm-1", country="CH")
     seed(sim, "Beta", client_id="crm-2", status="suspended", country="AT")
@@ -211,9 +231,9 @@ def test_a_bad_secret_says_what_to_check(tmp_path, sim):
 
 def test_an_expired_signature_says_to_check_the_clock(tmp_path):
     # The server's clock runs 700 s ahead: every signature (valid 600 s) has expired on arrival.
-    with SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--clock-offset", "700"]) as skewed:
-        with pytest.raises(AnsibleError, match="check that this host's clock is correct"):
-            run_inventory(tmp_path, skewed)
+    skewed = SimulatorProcess(key=KEY, secret=SECRET, extra_args=["--clock-offset", "700"])
+    with skewed, pytest.raises(AnsibleError, match="check that this host's clock is correct"):
+        run_inventory(tmp_path, skewed)
 
 
 def test_only_partner_orgs_files_are_accepted(tmp_path):

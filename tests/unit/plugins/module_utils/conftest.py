@@ -11,7 +11,6 @@ import collections
 import importlib.resources
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,7 +23,8 @@ Received = collections.namedtuple("Received", "method raw_path path query header
 
 class Reply:
     """One scripted answer. ``action``: None (answer), "drop" (close without answering after
-    reading the request) or "stall" (wait ``delay`` seconds before answering)."""
+    reading the request). ``delay``: wait that long before answering, or until the fake API stops (use a
+    delay far beyond the client's timeout, so a slow machine cannot turn a timeout test into a race)."""
 
     def __init__(self, status=200, json_body=None, body=b"", headers=None, action=None, delay=0.0):
         self.status = status
@@ -60,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if reply.delay:
-            time.sleep(reply.delay)
+            api.released.wait(reply.delay)
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -88,6 +88,7 @@ class FakeAPI:
         self.replies = []
         self.default = Reply(500, body=b"no reply scripted")
         self.received = []
+        self.released = threading.Event()  # set on stop: ends every stalled answer
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
         self.origin = "http://127.0.0.1:%d" % self._server.server_address[1]
@@ -106,6 +107,7 @@ class FakeAPI:
         self._thread.start()
 
     def stop(self):
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
 

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import sys
 
+import jsonschema
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
@@ -176,7 +177,6 @@ def test_organization_dict_and_separate_fields_are_exclusive():
 
 
 def test_organization_input_is_valid_against_the_spec(partner_spec):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = dict(partner_spec["components"]["schemas"]["organization-input"], components=partner_spec["components"])
     body = build_organization_input(**_valid_org(building_number="7", client_id="c-1"))
     jsonschema.Draft4Validator(schema).validate(body)

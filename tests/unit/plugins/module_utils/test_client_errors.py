@@ -28,6 +28,7 @@ from ansible_collections.exoscale.partner.plugins.module_utils._client import (
 KEY = "EXOa1b2c3d4e5f6a7b8c9d0e1f2"
 SECRET = "s3cr3t-Zm9vYmFyYmF6cXV4LXRoaXMtaXMtbm90LXJlYWw"
 NOW = 1700000000
+STALL = 60  # an answer held far beyond any client timeout here; released when the fake API stops
 ORG_ID = "bf9bbc88-71ea-407c-9920-fc1101d86183"
 ORG = {
     "id": ORG_ID,
@@ -266,7 +267,7 @@ def test_connection_refused(fake_api):
 
 
 def test_read_timeout(fake_api):
-    fake_api.script(reply(200, json_body=ORG, delay=1.0))
+    fake_api.script(reply(200, json_body=ORG, delay=STALL))
     with pytest.raises(ExoscaleAPITransportException) as caught:
         make_client(fake_api.url, timeout=0.1, retries=0).get_distributor_organization(id=ORG_ID)
     assert "no answer from 127.0.0.1" in str(caught.value) and "within 0.1 seconds" in str(caught.value)
@@ -392,7 +393,7 @@ def test_post_is_not_replayed_after_5xx(fake_api, status, name, call, body):
 
 @pytest.mark.parametrize("name, call, body", POST_CALLS, ids=[case[0] for case in POST_CALLS])
 def test_post_is_not_replayed_after_read_timeout(fake_api, name, call, body):
-    fake_api.script(reply(204, delay=1.0))
+    fake_api.script(reply(204, delay=STALL))
     with pytest.raises(ExoscaleAPITransportException) as caught:
         call(make_client(fake_api.url, timeout=0.1))
     assert len(fake_api.received) == 1 and caught.value.maybe_processed is True
@@ -416,7 +417,7 @@ def test_post_is_retried_when_the_connection_never_opened():
 
 @pytest.mark.parametrize("method, call, body", IDEMPOTENT_CALLS, ids=[case[0] for case in IDEMPOTENT_CALLS])
 def test_idempotent_calls_retry_timeouts_and_dropped_connections(fake_api, method, call, body):
-    fake_api.script(reply(200, json_body=body, delay=1.0), reply(action="drop"), reply(200, json_body=body))
+    fake_api.script(reply(200, json_body=body, delay=STALL), reply(action="drop"), reply(200, json_body=body))
     call(make_client(fake_api.url, timeout=0.2))
     assert [received.method for received in fake_api.received] == [method] * 3
 
@@ -441,6 +442,7 @@ class RaisingAdapter(requests.adapters.BaseAdapter):
     "error, attempts, maybe_processed",
     [
         (requests.exceptions.ConnectTimeout("connect timed out"), 3, False),
+        (requests.exceptions.ProxyError("Unable to connect to proxy"), 3, False),  # nothing reached the API
         (requests.exceptions.ReadTimeout("read timed out"), 1, True),
         (requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"), 1, True),
         (requests.exceptions.ChunkedEncodingError("broken chunk"), 1, True),
@@ -475,3 +477,50 @@ def test_retry_policy_is_documented():
         "maybe_processed",
     ):
         assert words in doc
+
+
+# -- Retry-After in the body, in the past; redirects on POST -------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["retry_after", "retry-after"])
+def test_retry_after_in_the_json_body_is_honoured(fake_api, key):
+    """The v2 API documents `rate-limited {error, retry_after}`: a body without the header still counts."""
+    fake_api.script(reply(429, json_body={"error": "rate-limited", key: 4}), reply(json_body=ORG))
+    sleeps = Sleeps()
+    make_client(fake_api.url, sleep=sleeps).get_distributor_organization(id=ORG_ID)
+    assert sleeps == [4.0]
+    assert len(fake_api.received) == 2
+
+
+def test_retry_after_in_the_body_is_reported_on_the_exception(fake_api):
+    fake_api.always(reply(429, json_body={"error": "rate-limited", "retry_after": 7}))
+    with pytest.raises(ExoscaleAPIRateLimitException) as caught:
+        make_client(fake_api.url, retries=0).get_distributor_organization(id=ORG_ID)
+    assert caught.value.retry_after == 7.0 and "wait 7 seconds" in str(caught.value)
+
+
+def test_retry_after_date_in_the_past_retries_at_once(fake_api):
+    earlier = email.utils.formatdate(NOW - 30, usegmt=True)
+    fake_api.script(reply(503, headers={"Retry-After": earlier}), reply(json_body=ORG))
+    sleeps = Sleeps()
+    make_client(fake_api.url, sleep=sleeps).get_distributor_organization(id=ORG_ID)
+    assert sleeps == [0.0]  # never a negative wait, never the long backoff
+    assert len(fake_api.received) == 2
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("name, call, body", POST_CALLS, ids=[case[0] for case in POST_CALLS])
+def test_a_redirected_post_is_never_resent(fake_api, status, name, call, body):
+    """307/308 ask to repeat the POST elsewhere: for metering that could bill at an unknown endpoint.
+
+    The client never follows (any method): it fails naming the new location, and says the request
+    was not processed (a redirect is the server's refusal to handle it at this URL).
+    """
+    fake_api.always(reply(status, headers={"Location": fake_api.url + "/elsewhere"}))
+    with pytest.raises(ExoscaleAPIException) as caught:
+        call(make_client(fake_api.url, sleep=Sleeps()))
+    assert [received.path for received in fake_api.received] == [
+        "/v1.alpha" + ("/metering:apply" if name == "metering" else "/distributor/organization")
+    ]
+    assert caught.value.status == status and caught.value.maybe_processed is False
+    assert "redirected to %s/elsewhere" % fake_api.url in str(caught.value) and "API URL" in str(caught.value)

@@ -63,6 +63,14 @@ def api_error(cls, status, message, maybe_processed=False):
 class FakeClient:
     """In-memory stand-in for _client.Client recording every call.
 
+    It plays the server, not the client: a create answers with a wire organization (hyphenated keys,
+    as the API sends it) that is either a literal dict the test queued in `create_answers`, or the
+    spec's `organization-output` of the body the real client would send (id, status, billing-address,
+    client-id; display-name and owner-email are not echoed). The answer goes through the client's own
+    wire parser. Nothing here uses `_client.organization_preview`, which check mode uses to predict.
+    Transitions the API refuses (as the simulator does) raise 409: terminate twice, activate or
+    suspend a terminated organization, purge one that is not terminated.
+
     `errors` maps an operation name to an exception raised on its next call; with `apply_then_fail`
     the operation is applied first (the server processed it, the answer was lost).
     """
@@ -70,6 +78,8 @@ class FakeClient:
     def __init__(self, orgs=(), create_status="active"):
         self.orgs = [dict(org) for org in orgs]
         self.create_status = create_status
+        self.create_answers = []  # literal wire answers for the next creates, oldest first
+        self.create_bodies = []  # the wire bodies the real client would have sent
         self.calls = []
         self.errors = {}
         self.apply_then_fail = False
@@ -92,7 +102,7 @@ class FakeClient:
         for org in self.orgs:
             if org["id"] == id:
                 return org
-        raise api_error(_client.ExoscaleAPINotFoundException, 404, "organization not found")
+        raise api_error(_client.ExoscaleAPINotFoundException, 404, "organization %s not found" % id)
 
     def list_distributor_organizations(self):
         self._record("list_distributor_organizations")
@@ -103,14 +113,27 @@ class FakeClient:
         return dict(self._find(id))
 
     def create_distributor_organization(self, **fields):
+        body = _client.build_organization_input(**fields)  # the real client validates and sends this
         self._record("create_distributor_organization", **fields)
-        org = dict(_client.organization_preview(**fields), id=str(uuid.uuid4()), status=self.create_status)
+        self.create_bodies.append(body)
+        if self.create_answers:
+            wire = self.create_answers.pop(0)
+        else:
+            wire = {"id": str(uuid.uuid4()), "status": self.create_status, "billing-address": body["billing-address"]}
+            if "client-id" in body:
+                wire["client-id"] = body["client-id"]
+        org = _client._org_from_wire(wire)
         self.orgs.append(org)
         return self._answer("create_distributor_organization", dict(org))
 
     def _set_status(self, name, id, status, answer=None):
         self._record(name, id=id)
         org = self._find(id)
+        if org["status"] == "terminated":
+            verb = {"active": "activated", "suspended": "suspended", "terminated": "terminated again"}[status]
+            raise api_error(
+                _client.ExoscaleAPIClientException, 409, "organization %s is terminated and cannot be %s" % (id, verb)
+            )
         org["status"] = status
         return self._answer(name, answer or dict(org))
 
@@ -121,11 +144,20 @@ class FakeClient:
         return self._set_status("suspend_distributor_organization", id, "suspended")
 
     def terminate_distributor_organization(self, id):
-        return self._set_status("terminate_distributor_organization", id, "terminated", {"message": "terminated"})
+        return self._set_status(
+            "terminate_distributor_organization", id, "terminated", {"message": "Organization %s terminated." % id}
+        )
 
     def schedule_purge_distributor_organization(self, id):
         self._record("schedule_purge_distributor_organization", id=id)
-        self._find(id)
+        org = self._find(id)
+        if org["status"] != "terminated":
+            raise api_error(
+                _client.ExoscaleAPIClientException,
+                409,
+                "organization %s is %s: only a terminated organization can be scheduled for purge"
+                % (id, org["status"]),
+            )
         return self._answer("schedule_purge_distributor_organization", {"message": "purge scheduled"})
 
 

@@ -310,3 +310,102 @@ def test_missing_requests_library_fails_cleanly(run_module, fake_client, monkeyp
     assert result["failed"] and "requests" in result["msg"]
     assert "No module named" in result["exception"]
     assert fake_client.calls == []
+
+
+# The server's answers, written out as the API sends them (hyphenated keys, organization-output only).
+CREATED_ID = "5b0e3c4a-8f1d-4e2b-9c7a-1d2e3f4a5b6c"
+CREATE_REQUEST_WIRE = {
+    "display-name": "Customer Corp",
+    "billing-address": {
+        "name": "Customer Corp",
+        "street-name": "Main Street",
+        "building-number": "12b",
+        "city": "Zurich",
+        "postal-code": "8001",
+        "country": "CH",
+    },
+    "owner-email": "admin@customer.example",
+    "client-id": "crm-1",
+}
+CREATE_ANSWER_WIRE = {
+    "id": CREATED_ID,
+    "status": "active",
+    "client-id": "crm-1",
+    "billing-address": {
+        "name": "Customer Corp",
+        "street-name": "Main Street",
+        "building-number": "12b",
+        "city": "Zurich",
+        "postal-code": "8001",
+        "country": "CH",
+    },
+}
+
+
+def test_check_mode_prediction_matches_the_literal_server_answer(run_module, fake_client):
+    args = dict(CREATE_ARGS, client_id="crm-1", building_number="12b")
+    predicted = run_module(partner_org.main, args, check_mode=True)["organization"]
+    fake_client.create_answers.append(CREATE_ANSWER_WIRE)
+
+    created = run_module(partner_org.main, args)["organization"]
+
+    assert fake_client.create_bodies == [CREATE_REQUEST_WIRE]
+    assert created == {
+        "id": CREATED_ID,
+        "status": "active",
+        "name": "Customer Corp",
+        "client_id": "crm-1",
+        "address": "Main Street",
+        "building_number": "12b",
+        "postcode": "8001",
+        "city": "Zurich",
+        "country": "CH",
+    }
+    assert predicted == dict(created, id=None)
+
+
+def test_created_status_from_a_literal_answer_is_activated(run_module, fake_client):
+    fake_client.create_answers.append(dict(CREATE_ANSWER_WIRE, status="created"))
+
+    result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1", building_number="12b"))
+
+    assert result["actions"] == ["create", "activate"]
+    assert fake_client.mutating_calls == ["create_distributor_organization", "activate_distributor_organization"]
+    assert fake_client.calls[-1] == ("activate_distributor_organization", {"id": CREATED_ID})
+    assert result["organization"]["status"] == "active"
+
+
+def test_duplicate_safe_create_that_finds_a_created_org_activates_it(run_module, fake_client):
+    fake_client.create_status = "created"
+    fake_client.apply_then_fail = True
+    fake_client.errors["create_distributor_organization"] = api_error(
+        _client.ExoscaleAPIServerException, 503, "unavailable", maybe_processed=True
+    )
+
+    result = run_module(partner_org.main, dict(CREATE_ARGS, client_id="crm-1"))
+
+    assert not result["failed"], result
+    assert result["actions"] == ["create", "activate"]
+    assert [org["status"] for org in fake_client.orgs] == ["active"]
+    assert fake_client.mutating_calls == ["create_distributor_organization", "activate_distributor_organization"]
+
+
+@pytest.mark.parametrize(
+    "status, operation",
+    [
+        ("terminated", "terminate_distributor_organization"),
+        ("terminated", "activate_distributor_organization"),
+        ("terminated", "suspend_distributor_organization"),
+        ("active", "schedule_purge_distributor_organization"),
+        ("suspended", "schedule_purge_distributor_organization"),
+    ],
+)
+def test_the_fake_refuses_what_the_api_refuses(fake_client, status, operation):
+    org = make_org(status=status)
+    fake_client.orgs.append(org)
+
+    with pytest.raises(_client.ExoscaleAPIClientException) as caught:
+        getattr(fake_client, operation)(id=org["id"])
+
+    assert caught.value.status == 409
+    assert fake_client.orgs[0]["status"] == status
