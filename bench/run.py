@@ -391,6 +391,71 @@ def throughput(sim, sizes, seconds, threads):
     return rows
 
 
+# ------------------------------------------------------------------------------------------ usage (issue 14)
+
+
+def usage_gathering(runner, count, months, latency, serial_months):
+    """partner_org_info usage=true periods=<months> at the default concurrency vs concurrency=1.
+
+    The serial run reads `serial_months` of the months only and is extrapolated linearly to all of
+    them (it makes exactly one GET after the other, so its time is proportional to the GETs).
+    """
+    sim = runner.sim
+    sim.admin.reset()
+    for number in range(count):
+        sim.admin.seed_org(
+            **{
+                "display-name": "Usage %d" % number,
+                "billing-address": {
+                    "name": "Usage %d" % number,
+                    "street-name": "S",
+                    "city": "Zurich",
+                    "postal-code": "8001",
+                    "country": "CH",
+                },
+            }
+        )
+    sim.admin.seed_usage_history(months)
+    periods = sorted({entry["period"] for entry in sim.admin.seeded_usage()["usage"]})
+    rows = []
+    for label, task_periods, concurrency in (
+        ("parallel (default concurrency 8)", periods, None),
+        ("serial (concurrency 1)", periods[-serial_months:], 1),
+    ):
+        args = {"usage": True, "periods": task_periods}
+        if concurrency:
+            args["concurrency"] = concurrency
+        task = {"name": "usage", "exoscale.partner.partner_org_info": args, "register": "info"}
+        check = {
+            "name": "check",
+            "ansible.builtin.assert": {
+                "that": ["info.organizations | length == %d" % count, "info.usage_errors == []"]
+            },
+        }
+        sim.admin.config(latency=latency)
+        sim.admin.clear_requests()
+        timings, _wall = runner.play([local_play([task, check])])
+        sim.admin.config(latency=0)
+        gets = sum(1 for r in sim.admin.requests() if r["operation"] == "list-distributor-organization-usage")
+        seconds = timings["usage"]
+        row = {"run": label, "orgs": count, "months": len(task_periods), "usage_gets": gets, "seconds": seconds}
+        if len(task_periods) != months:
+            row["run"] += ", %d of %d months" % (len(task_periods), months)
+            rows.append(row)
+            row = dict(
+                row,
+                run="serial, extrapolated to %d months" % months,
+                months=months,
+                usage_gets=None,
+                seconds=seconds * months / len(task_periods),
+            )
+        rows.append(row)
+    rows.append(
+        {"run": "speedup (serial extrapolated / parallel)", "seconds": rows[-1]["seconds"] / rows[0]["seconds"]}
+    )
+    return rows
+
+
 # ------------------------------------------------------------------------------------------ output
 
 
@@ -451,13 +516,22 @@ def main(argv=None):
         action="store_true",
         help="smoke run: 20 orgs, 5 tasks, small throughput sizes; the bulk section without its host-per-org side",
     )
-    parser.add_argument("--only", nargs="+", choices=["requests", "timing", "converge", "bulk", "throughput"])
+    parser.add_argument("--usage-orgs", type=int, default=200, help="organizations of the usage section (default 200)")
+    parser.add_argument("--usage-months", type=int, default=6, help="months of the usage section (default 6)")
+    parser.add_argument(
+        "--usage-serial-months",
+        type=int,
+        default=1,
+        help="months the serial usage run really reads (extrapolated to --usage-months; default 1)",
+    )
+    parser.add_argument("--only", nargs="+", choices=["requests", "timing", "converge", "bulk", "throughput", "usage"])
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.orgs, args.task_count, args.throughput_sizes, args.throughput_seconds = 20, 10, [100, 1000], 1.0
         args.large_orgs, args.suspend_orgs = 100, 5
-    sections = args.only or ["requests", "timing", "converge", "bulk", "throughput"]
+        args.usage_orgs, args.usage_months = 10, 3
+    sections = args.only or ["requests", "timing", "converge", "bulk", "throughput", "usage"]
     results = {"machine": machine(), "args": vars(args)}
     print(
         "machine: %(nproc)s CPUs, %(memory_gib)s GiB, Python %(python)s, ansible-core %(ansible_core)s"
@@ -528,6 +602,26 @@ def main(argv=None):
                     ("clients", "clients"),
                     ("requests/s", "requests_per_s"),
                     ("peak RSS MiB", "peak_rss_mib"),
+                ],
+            )
+        if "usage" in sections:
+            results["usage"] = usage_gathering(
+                runner,
+                args.usage_orgs,
+                args.usage_months,
+                args.latency,
+                min(args.usage_serial_months, args.usage_months),
+            )
+            table(
+                "Usage of %d orgs x %d months with partner_org_info, API latency %g s"
+                % (args.usage_orgs, args.usage_months, args.latency),
+                results["usage"],
+                [
+                    ("run", "run"),
+                    ("orgs", "orgs"),
+                    ("months", "months"),
+                    ("usage GETs", "usage_gets"),
+                    ("seconds", "seconds"),
                 ],
             )
     if args.json:

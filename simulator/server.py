@@ -18,7 +18,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import auth
+from . import auth, usage_hooks
 from .spec import BASE_PATH, NoRoute, Spec
 from .state import CREATE_STATUSES, STATUSES, Conflict, NotFound, Store
 
@@ -352,11 +352,15 @@ class Simulator:
             ("PUT", "/config"): lambda: self.update_config(body),
             ("GET", "/errors"): lambda: {"errors": list(self.errors)},
         }
+        hooks.update(usage_hooks.hooks(self, body))
         hook = hooks.get((method, path))
         if hook is None:
             known = sorted({hook_path for hook_method, hook_path in hooks})
             raise ApiError(404, "no admin hook %s %s%s (hooks: %s)" % (method, ADMIN_PREFIX, path, ", ".join(known)))
-        return 200, hook()
+        try:
+            return 200, hook()
+        except usage_hooks.HookError as error:
+            raise ApiError(error.status, error.message) from None
 
 
 class RequestHandler(BaseHTTPRequestHandler):

@@ -17,6 +17,7 @@ import re
 
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC_HOST = "https://partner-api.exoscale.com"
@@ -27,6 +28,11 @@ LIST_OPERATION = "list-distributor-organizations"
 GET_OPERATION = "get-distributor-organization"
 ORGANIZATION_OUTPUT = "#/components/schemas/organization-output"
 MAX_REMEMBERED_ORGANIZATIONS = 100000
+# Answers checked with the operation's own response schema by a compiled OAS 3.0 validator (the
+# validator openapi-core uses inside, with format checks) instead of openapi-core's per-call
+# machinery: ~0.6 ms instead of ~15 ms for a usage answer. With 8 clients reading 200 organizations
+# x 6 months, openapi-core made the simulator the bottleneck of the benchmark (issue 14).
+COMPILED_ANSWER_OPERATIONS = ("list-distributor-organization-usage",)
 
 
 class RequestInvalid(Exception):
@@ -68,6 +74,14 @@ class Spec:
         ]
         self.operation_ids = frozenset(route.operation_id for route in self.routes)
         self._valid_organizations = set()
+        self._answer_validators = {
+            route.operation_id: OAS30Validator(
+                self.resolve(route.operation["responses"]["200"]["content"]["application/json"]["schema"]),
+                format_checker=oas30_format_checker,
+            )
+            for route in self.routes
+            if route.operation_id in COMPILED_ANSWER_OPERATIONS
+        }
 
     def route(self, method, path):
         """Return ``(route, path_params)`` for a path below BASE_PATH; raise NoRoute (404/405)."""
@@ -109,6 +123,14 @@ class Spec:
             return None if not body else "a 204 answer must not carry a body"
         if route.operation_id == LIST_OPERATION:
             return self._organization_list_errors(route, path, status, body, content_type)
+        validator = self._answer_validators.get(route.operation_id) if status == 200 else None
+        if validator is not None and content_type == "application/json":
+            try:
+                document = json.loads(body)
+            except ValueError as error:
+                return "body: not valid JSON: %s" % error
+            errors = sorted(validator.iter_errors(document), key=lambda error: list(error.absolute_path))
+            return "; ".join(_schema_error_text(error) for error in errors) or None
         problem = self._unmarshal_errors(route, path, status, body, content_type)
         if problem is None and self._answers_one_organization(route, status):
             # The list validates its items against this same schema: remember the organization as validated.

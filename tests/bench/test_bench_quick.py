@@ -51,3 +51,7 @@ def test_quick_benchmark_request_counts(tmp_path):
     assert results["timing"]["count"] > 0 and results["timing"]["ratio"] > 0
     assert [row["orgs"] for row in results["throughput"]] == [100, 100, 1000, 1000]
     assert all(row["requests_per_s"] > 0 and row["peak_rss_mib"] > 0 for row in results["throughput"])
+    usage = results["usage"]
+    usage_orgs, usage_months = results["args"]["usage_orgs"], results["args"]["usage_months"]
+    assert [row["usage_gets"] for row in usage[:2]] == [usage_orgs * usage_months, usage_orgs * 1]
+    assert all(row["seconds"] > 0 for row in usage)
