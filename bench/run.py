@@ -7,9 +7,11 @@
     .venv/bin/python bench/run.py --quick         # smoke run, about a minute
     .venv/bin/python bench/run.py --orgs 500 --forks 20 --json result.json
 
-Prints four tables: API requests per partner_org task (from the simulator's request log),
+Prints five tables: API requests per partner_org task (from the simulator's request log),
 time per partner_org_info task vs an ansible.builtin.uri task, converging --orgs organizations
-with a serial loop vs one host per organization at --forks, and the simulator's throughput.
+with a serial loop vs one host per organization at --forks, the same work (and a no-op over
+--large-orgs) with one partner_orgs task side by side with one host per organization, and the
+simulator's throughput.
 Uses the Python running it for ansible-playbook (it needs ansible-core and requests).
 """
 
@@ -225,6 +227,97 @@ def converge(runner, count, forks, latency):
     return rows
 
 
+def bulk_task(concurrency):
+    return {
+        "name": "converge",
+        "exoscale.partner.partner_orgs": {"organizations": "{{ customers }}", "concurrency": concurrency},
+    }
+
+
+def run_measured(runner, pattern, work, plays, inventory="localhost,", forks=5, extra_vars=None):
+    """One playbook run: seconds of the converge task and of the whole ansible-playbook, and the requests made."""
+    sim = runner.sim
+    sim.admin.clear_requests()
+    timings, wall = runner.play(plays, inventory=inventory, forks=forks, extra_vars=extra_vars)
+    requests = sim.admin.requests()
+    return {
+        "pattern": pattern,
+        "work": work,
+        "task_s": timings["converge"],
+        "wall_s": wall,
+        "requests": len(requests),
+        "gets": sum(1 for r in requests if r["method"] == "GET"),
+        "mutations": sum(1 for r in requests if r["method"] != "GET"),
+    }
+
+
+def warm_list(sim):
+    """One list request, so that the simulator has validated every organization before a measurement."""
+    client = load_client().Client(KEY, SECRET, url=sim.url, retries=0, timeout=600)
+    client.list_distributor_organizations()
+    client.close()
+
+
+def bulk(runner, count, forks, latency, large, suspend_count, concurrency, baseline=True):
+    """partner_orgs (one task, one module run) vs one partner_org task per host at `forks`, side by side.
+
+    Works: create `count` organizations, no-op converge of them, suspend `suspend_count` of them,
+    and (partner_orgs only) a no-op converge of `large` organizations.
+    """
+    sim = runner.sim
+    customers = [customer(n) for n in range(count)]
+    with_suspended = [dict(c, state="suspended" if n < suspend_count else "active") for n, c in enumerate(customers)]
+    works = (("create %d" % count, customers), ("no-op %d" % count, customers))
+    works += (("suspend %d of %d" % (suspend_count, count), with_suspended),)
+    rows = []
+    # Warm-up: an entry refused before any request pays the first task's one-time controller costs
+    # (collection loading, AnsiballZ build), as the timing section does; it sends nothing.
+    warm_up = {"name": "warm-up", "exoscale.partner.partner_orgs": {"organizations": [{}]}, "ignore_errors": True}
+    bulk_play = [local_play([warm_up, bulk_task(concurrency)])]
+    sim.admin.reset()
+    sim.admin.config(latency=latency)
+    for work, wanted in works:
+        rows.append(run_measured(runner, "partner_orgs", work, bulk_play, extra_vars={"customers": wanted}))
+    if baseline:
+        host_play = [
+            local_play(
+                [partner_org_task("converge", {"state": "{{ customer.state | default('active') }}"})], hosts="customers"
+            )
+        ]
+        sim.admin.reset()
+        for work, wanted in works:
+            hosts = {c["client_id"]: {"customer": c} for c in wanted}
+            inventory = runner.write(
+                "bulk.json", {"customers": {"hosts": hosts, "vars": {"ansible_connection": "local"}}}
+            )
+            rows.append(run_measured(runner, "host per org, forks=%d" % forks, work, host_play, inventory, forks))
+    # The large no-op: created without latency (not measured), then converged with latency.
+    sim.admin.reset()
+    sim.admin.config(latency=0)
+    large_customers = [customer(n) for n in range(large)]
+    runner.play([local_play([bulk_task(32)])], extra_vars={"customers": large_customers})
+    warm_list(sim)
+    sim.admin.config(latency=latency)
+    rows.append(
+        run_measured(runner, "partner_orgs", "no-op %d" % large, bulk_play, extra_vars={"customers": large_customers})
+    )
+    sim.admin.config(latency=0)
+    by_key = {(row["pattern"], row["work"]): row for row in rows}
+    for work, _wanted in works:
+        old = by_key.get(("host per org, forks=%d" % forks, work))
+        new = by_key[("partner_orgs", work)]
+        if old:
+            rows.append(
+                {
+                    "pattern": "ratio (host per org / partner_orgs)",
+                    "work": work,
+                    "task_s": old["task_s"] / new["task_s"],
+                    "wall_s": old["wall_s"] / new["wall_s"],
+                }
+            )
+    return rows
+
+
 def load_client():
     """The collection's own API client module (it needs only requests)."""
     spec = importlib.util.spec_from_file_location(
@@ -272,7 +365,7 @@ def throughput(sim, sizes, seconds, threads):
             done = []
             deadline = time.monotonic() + seconds
 
-            def work():
+            def work(deadline, size, done):
                 client = _client.Client(KEY, SECRET, url=sim.url, retries=0)
                 count = 0
                 while time.monotonic() < deadline:
@@ -280,7 +373,7 @@ def throughput(sim, sizes, seconds, threads):
                     count += 1
                 done.append(count)
 
-            pool = [threading.Thread(target=work) for _worker in range(workers)]
+            pool = [threading.Thread(target=work, args=(deadline, size, done)) for _worker in range(workers)]
             started = time.monotonic()
             for thread in pool:
                 thread.start()
@@ -295,6 +388,71 @@ def throughput(sim, sizes, seconds, threads):
                     "peak_rss_mib": peak_memory_kib(sim.process.pid) / 1024.0,
                 }
             )
+    return rows
+
+
+# ------------------------------------------------------------------------------------------ usage (issue 14)
+
+
+def usage_gathering(runner, count, months, latency, serial_months):
+    """partner_org_info usage=true periods=<months> at the default concurrency vs concurrency=1.
+
+    The serial run reads `serial_months` of the months only and is extrapolated linearly to all of
+    them (it makes exactly one GET after the other, so its time is proportional to the GETs).
+    """
+    sim = runner.sim
+    sim.admin.reset()
+    for number in range(count):
+        sim.admin.seed_org(
+            **{
+                "display-name": "Usage %d" % number,
+                "billing-address": {
+                    "name": "Usage %d" % number,
+                    "street-name": "S",
+                    "city": "Zurich",
+                    "postal-code": "8001",
+                    "country": "CH",
+                },
+            }
+        )
+    sim.admin.seed_usage_history(months)
+    periods = sorted({entry["period"] for entry in sim.admin.seeded_usage()["usage"]})
+    rows = []
+    for label, task_periods, concurrency in (
+        ("parallel (default concurrency 8)", periods, None),
+        ("serial (concurrency 1)", periods[-serial_months:], 1),
+    ):
+        args = {"usage": True, "periods": task_periods}
+        if concurrency:
+            args["concurrency"] = concurrency
+        task = {"name": "usage", "exoscale.partner.partner_org_info": args, "register": "info"}
+        check = {
+            "name": "check",
+            "ansible.builtin.assert": {
+                "that": ["info.organizations | length == %d" % count, "info.usage_errors == []"]
+            },
+        }
+        sim.admin.config(latency=latency)
+        sim.admin.clear_requests()
+        timings, _wall = runner.play([local_play([task, check])])
+        sim.admin.config(latency=0)
+        gets = sum(1 for r in sim.admin.requests() if r["operation"] == "list-distributor-organization-usage")
+        seconds = timings["usage"]
+        row = {"run": label, "orgs": count, "months": len(task_periods), "usage_gets": gets, "seconds": seconds}
+        if len(task_periods) != months:
+            row["run"] += ", %d of %d months" % (len(task_periods), months)
+            rows.append(row)
+            row = dict(
+                row,
+                run="serial, extrapolated to %d months" % months,
+                months=months,
+                usage_gets=None,
+                seconds=seconds * months / len(task_periods),
+            )
+        rows.append(row)
+    rows.append(
+        {"run": "speedup (serial extrapolated / parallel)", "seconds": rows[-1]["seconds"] / rows[0]["seconds"]}
+    )
     return rows
 
 
@@ -350,13 +508,30 @@ def main(argv=None):
     parser.add_argument("--task-count", type=int, default=30, help="tasks of each kind in the info vs uri timing")
     parser.add_argument("--throughput-sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--throughput-seconds", type=float, default=5.0)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 20 orgs, 5 tasks, small throughput sizes")
-    parser.add_argument("--only", nargs="+", choices=["requests", "timing", "converge", "throughput"])
+    parser.add_argument("--large-orgs", type=int, default=2000, help="organizations of the large partner_orgs no-op")
+    parser.add_argument("--suspend-orgs", type=int, default=50, help="organizations suspended in the bulk section")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrency of partner_orgs (default 8)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 20 orgs, 5 tasks, small throughput sizes; the bulk section without its host-per-org side",
+    )
+    parser.add_argument("--usage-orgs", type=int, default=200, help="organizations of the usage section (default 200)")
+    parser.add_argument("--usage-months", type=int, default=6, help="months of the usage section (default 6)")
+    parser.add_argument(
+        "--usage-serial-months",
+        type=int,
+        default=1,
+        help="months the serial usage run really reads (extrapolated to --usage-months; default 1)",
+    )
+    parser.add_argument("--only", nargs="+", choices=["requests", "timing", "converge", "bulk", "throughput", "usage"])
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.orgs, args.task_count, args.throughput_sizes, args.throughput_seconds = 20, 10, [100, 1000], 1.0
-    sections = args.only or ["requests", "timing", "converge", "throughput"]
+        args.large_orgs, args.suspend_orgs = 100, 5
+        args.usage_orgs, args.usage_months = 10, 3
+    sections = args.only or ["requests", "timing", "converge", "bulk", "throughput", "usage"]
     results = {"machine": machine(), "args": vars(args)}
     print(
         "machine: %(nproc)s CPUs, %(memory_gib)s GiB, Python %(python)s, ansible-core %(ansible_core)s"
@@ -392,6 +567,31 @@ def main(argv=None):
                     ("GETs", "gets"),
                 ],
             )
+        if "bulk" in sections:
+            results["bulk"] = bulk(
+                runner,
+                args.orgs,
+                args.forks,
+                args.latency,
+                args.large_orgs,
+                args.suspend_orgs,
+                args.concurrency,
+                baseline=not args.quick,
+            )
+            table(
+                "One partner_orgs task (concurrency %d) vs one partner_org task per host, API latency %g s"
+                % (args.concurrency, args.latency),
+                results["bulk"],
+                [
+                    ("pattern", "pattern"),
+                    ("work", "work"),
+                    ("task s", "task_s"),
+                    ("playbook s", "wall_s"),
+                    ("requests", "requests"),
+                    ("GETs", "gets"),
+                    ("mutations", "mutations"),
+                ],
+            )
         if "throughput" in sections:
             results["throughput"] = throughput(sim, args.throughput_sizes, args.throughput_seconds, (1, 4))
             table(
@@ -402,6 +602,26 @@ def main(argv=None):
                     ("clients", "clients"),
                     ("requests/s", "requests_per_s"),
                     ("peak RSS MiB", "peak_rss_mib"),
+                ],
+            )
+        if "usage" in sections:
+            results["usage"] = usage_gathering(
+                runner,
+                args.usage_orgs,
+                args.usage_months,
+                args.latency,
+                min(args.usage_serial_months, args.usage_months),
+            )
+            table(
+                "Usage of %d orgs x %d months with partner_org_info, API latency %g s"
+                % (args.usage_orgs, args.usage_months, args.latency),
+                results["usage"],
+                [
+                    ("run", "run"),
+                    ("orgs", "orgs"),
+                    ("months", "months"),
+                    ("usage GETs", "usage_gets"),
+                    ("seconds", "seconds"),
                 ],
             )
     if args.json:

@@ -34,6 +34,13 @@ def parse_arguments(argv):
         default=0.0,
         help="seconds added to the server clock when checking signature expiry (simulates clock skew)",
     )
+    parser.add_argument(
+        "--seed-usage",
+        type=int,
+        default=0,
+        metavar="MONTHS",
+        help="serve realistic usage for the MONTHS months before the current one, for every organization",
+    )
     arguments = parser.parse_args(argv)
     if bool(arguments.tls_cert) != bool(arguments.tls_key):
         parser.error("--tls-cert and --tls-key must be given together")
@@ -44,13 +51,15 @@ def parse_arguments(argv):
         )
     if arguments.latency < 0:
         parser.error("--latency must be >= 0")
+    if not 0 <= arguments.seed_usage <= 120:
+        parser.error("--seed-usage must be a number of months from 0 to 120")
     return arguments
 
 
 def main(argv=None):
     arguments = parse_arguments(argv)
     try:
-        store = Store(arguments.state)
+        store = Store(arguments.state, usage_history_months=arguments.seed_usage)
     except (OSError, ValueError, KeyError) as error:
         sys.stderr.write("cannot load the state file %s: %s\n" % (arguments.state, error))
         return 2

@@ -96,6 +96,21 @@ class Admin:
         """Read the config, or change it (create_status, latency) when keywords are given."""
         return self.call("PUT", "/config", changes) if changes else self.call("GET", "/config")
 
+    def seed_usage(self, organization, period, records):
+        """Serve exactly these wire usage records (hyphenated keys, spec-validated) for one org and month."""
+        return self.call("POST", "/usage", {"organization": organization, "period": period, "records": records})
+
+    def seed_usage_history(self, months):
+        """Realistic usage for the `months` months before the current one, for every organization."""
+        return self.call("POST", "/usage", {"history_months": months})
+
+    def seeded_usage(self):
+        """{"history_months": N, "usage": [{"organization", "period", "records"}]}: what is seeded."""
+        return self.call("GET", "/usage")
+
+    def clear_seeded_usage(self):
+        return self.call("DELETE", "/usage")
+
     def errors(self):
         """Responses the simulator refused to send because they broke the official spec (simulator bugs)."""
         return self.call("GET", "/errors")["errors"]

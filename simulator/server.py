@@ -18,7 +18,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import auth
+from . import auth, usage_hooks
 from .spec import BASE_PATH, NoRoute, Spec
 from .state import CREATE_STATUSES, STATUSES, Conflict, NotFound, Store
 
@@ -29,7 +29,7 @@ LOG_BODY_BYTES = 64 * 1024  # a logged body is cut here (body_truncated: true)
 LOG_BODIES_BYTES = 64 * 1024 * 1024  # beyond this, the oldest logged bodies are dropped (body: null)
 ERRORS_KEPT = 1000
 FAULT_ACTIONS = ("status", "delay", "drop", "reset", "malformed", "html", "empty", "process_then_fail")
-FAULT_KEYS = ("operation", "count", "action", "status", "retry_after", "delay")
+FAULT_KEYS = ("operation", "organization", "count", "action", "status", "retry_after", "delay")
 SEED_KEYS = ("display-name", "billing-address", "client-id", "owner-email", "status", "id")
 MALFORMED_BODY = b'{"organizations": [{"id": "'
 HTML_BODY = (
@@ -172,10 +172,12 @@ class Simulator:
             )
         return status, data
 
-    def take_fault(self, operation_id):
+    def take_fault(self, operation_id, org_id=None):
+        """The next fault for this operation (and organization id in the path, when the fault names one)."""
+        org_id = org_id.lower() if org_id else None
         with self.lock:
             for fault in self.faults:
-                if fault["operation"] in (None, operation_id):
+                if fault["operation"] in (None, operation_id) and fault["organization"] in (None, org_id):
                     fault["remaining"] -= 1
                     if fault["remaining"] <= 0:
                         self.faults.remove(fault)
@@ -220,6 +222,7 @@ class Simulator:
             raise ApiError(400, "unknown fault keys: %s (allowed: %s)" % (", ".join(unknown), ", ".join(FAULT_KEYS)))
         fault = {
             "operation": spec.get("operation"),
+            "organization": spec.get("organization"),
             "count": spec.get("count", 1),
             "action": spec.get("action"),
             "status": spec.get("status", 503),
@@ -232,6 +235,8 @@ class Simulator:
             raise ApiError(
                 400, "operation: %r is not an operation id of the spec (or null for any)" % fault["operation"]
             )
+        if fault["organization"] is not None:
+            fault["organization"] = _canonical_uuid(fault["organization"], "organization")
         if not isinstance(fault["count"], int) or isinstance(fault["count"], bool) or fault["count"] < 1:
             raise ApiError(400, "count: must be an integer >= 1")
         if not isinstance(fault["status"], int) or not 400 <= fault["status"] <= 599:
@@ -347,11 +352,15 @@ class Simulator:
             ("PUT", "/config"): lambda: self.update_config(body),
             ("GET", "/errors"): lambda: {"errors": list(self.errors)},
         }
+        hooks.update(usage_hooks.hooks(self, body))
         hook = hooks.get((method, path))
         if hook is None:
             known = sorted({hook_path for hook_method, hook_path in hooks})
             raise ApiError(404, "no admin hook %s %s%s (hooks: %s)" % (method, ADMIN_PREFIX, path, ", ".join(known)))
-        return 200, hook()
+        try:
+            return 200, hook()
+        except usage_hooks.HookError as error:
+            raise ApiError(error.status, error.message) from None
 
 
 class RequestHandler(BaseHTTPRequestHandler):
@@ -449,7 +458,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._pause()
             self._send(*refusal)
             return
-        fault = simulator.take_fault(route.operation_id)
+        fault = simulator.take_fault(route.operation_id, path_params.get("id"))
         action = fault["action"] if fault else None
         if action in ("status", "drop", "reset", "malformed", "html", "empty"):
             self._log(

@@ -3,8 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The README demo (`make demo`): run examples/provision_customers.yml against a local simulator.
 
-Starts the simulator, provisions the customers of examples/customers.yml, reruns the playbook to show
-that nothing changes, suspends one customer, shows usage, and stops the simulator. Offline.
+Starts the simulator (with six months of realistic usage history), provisions the customers of
+examples/customers.yml, reruns the playbook to show that nothing changes, suspends one customer, shows
+usage, writes the monthly usage report (examples/usage_report.yml) under build/demo-report/, prints
+the path of its HTML page, and stops the simulator. Offline.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ sys.path.insert(0, REPOSITORY_ROOT)
 from simulator.control import SimulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(REPOSITORY_ROOT, "examples", "provision_customers.yml")
+REPORT_PLAYBOOK = os.path.join(REPOSITORY_ROOT, "examples", "usage_report.yml")
+REPORT_DEST = os.path.join(REPOSITORY_ROOT, "build", "demo-report")
+HISTORY_MONTHS = 6
 DEMO_KEY = "EXOdemo0000000000000000000"
 DEMO_SECRET = "demo-secret-for-the-local-simulator"
 SUSPENDED = "crm-0002"
@@ -47,7 +52,7 @@ def collection_path(scratch):
     return scratch
 
 
-def run_playbook(env, *extra):
+def run_playbook(env, *extra, playbook=PLAYBOOK):
     command = [
         ansible_playbook(),
         "-i",
@@ -56,9 +61,9 @@ def run_playbook(env, *extra):
         "local",
         "-e",
         "ansible_python_interpreter=%s" % sys.executable,
-        PLAYBOOK,
+        playbook,
     ] + list(extra)
-    print("$ ansible-playbook examples/provision_customers.yml %s" % shlex.join(extra), flush=True)
+    print("$ ansible-playbook %s %s" % (os.path.relpath(playbook, REPOSITORY_ROOT), shlex.join(extra)), flush=True)
     if subprocess.call(command, env=env, cwd=REPOSITORY_ROOT) != 0:
         sys.exit("The playbook failed; see its output above.")
 
@@ -70,7 +75,9 @@ def mutating(requests):
 def main():
     heading("1. Start the Exoscale Partner API simulator (local, offline)")
     with tempfile.TemporaryDirectory(prefix="exoscale-partner-demo-") as scratch:
-        with SimulatorProcess(key=DEMO_KEY, secret=DEMO_SECRET, python=sys.executable) as sim:
+        with SimulatorProcess(
+            key=DEMO_KEY, secret=DEMO_SECRET, python=sys.executable, extra_args=["--seed-usage", str(HISTORY_MONTHS)]
+        ) as sim:
             print("Simulator listening on %s" % sim.url)
             env = dict(
                 os.environ,
@@ -108,7 +115,12 @@ def main():
             heading("6. Show the usage of the customers")
             run_playbook(env, "--tags", "usage")
 
-        heading("7. Simulator stopped. Against the real API, set EXOSCALE_API_KEY and EXOSCALE_API_SECRET.")
+            heading("7. The monthly usage report of the previous month: CSV, JSON and an HTML page with charts")
+            run_playbook(env, "-e", "report_dest=%s" % REPORT_DEST, playbook=REPORT_PLAYBOOK)
+
+        heading("8. Simulator stopped. Against the real API, set EXOSCALE_API_KEY and EXOSCALE_API_SECRET.")
+        pages = sorted(name for name in os.listdir(REPORT_DEST) if name.endswith(".html"))
+        print("Usage report (open it in a browser): %s" % os.path.join(REPORT_DEST, pages[-1]))
 
 
 if __name__ == "__main__":

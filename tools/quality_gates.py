@@ -16,7 +16,7 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
               skipped, saying so, before the first release); `antsibull-changelog lint`; a trial
               `release` of the version in galaxy.yml (in a scratch copy) renders a changelog with
               the release summary
-  lint        ansible-lint (profile from .ansible-lint) on examples/ and the integration targets
+  lint        ansible-lint (profile from .ansible-lint) on examples/, roles/ and the integration targets
   build       `ansible-galaxy collection build`; the tarball holds the product and no dev-only
               file; `install --force` into a clean path; the installed collection runs
               examples/provision_customers.yml against the simulator (twice: the rerun changes nothing)
@@ -94,6 +94,10 @@ SHIPPED = (
     "simulator/__main__.py",
     "simulator/control.py",
     "examples/provision_customers.yml",
+    "examples/usage_report.yml",
+    "plugins/filter/usage_report.py",
+    "roles/usage_report/meta/argument_specs.yml",
+    "roles/usage_report/templates/usage-report.html.j2",
     "docs/simulator.md",
     "docs/modules/index.rst",
     "changelogs/changelog.yaml",
@@ -215,17 +219,27 @@ def requires_ansible_mismatch(requires: str) -> list[str]:
 # ---------------------------------------------------------------- docs
 
 
+# Filter and test plugins: one .py may hold several, each documented by a <name>.yml beside it.
+YAML_DOCUMENTED_TYPES = ("filter", "test")
+
+
 def plugins() -> list[tuple[str, str]]:
-    """(ansible-doc type, FQCN) of every plugin in plugins/."""
+    """(ansible-doc type, FQCN) of every plugin in plugins/, and of every role in roles/."""
     found = []
     for folder, plugin_type in sorted(DOCUMENTED_PLUGIN_TYPES.items()):
         path = os.path.join(ROOT, "plugins", folder)
         if os.path.isdir(path):
-            found += [
-                (plugin_type, f"{COLLECTION}.{name[:-3]}")
-                for name in sorted(os.listdir(path))
-                if name.endswith(".py") and name != "__init__.py"
-            ]
+            names = {name[:-3] for name in os.listdir(path) if name.endswith(".py") and name != "__init__.py"}
+            if plugin_type in YAML_DOCUMENTED_TYPES:
+                names |= {name[:-4] for name in os.listdir(path) if name.endswith(".yml")}
+            found += [(plugin_type, f"{COLLECTION}.{name}") for name in sorted(names)]
+    roles = os.path.join(ROOT, "roles")
+    if os.path.isdir(roles):
+        found += [
+            ("role", f"{COLLECTION}.{name}")
+            for name in sorted(os.listdir(roles))
+            if os.path.isfile(os.path.join(roles, name, "meta", "argument_specs.yml"))
+        ]
     return found
 
 
@@ -264,7 +278,8 @@ def gate_docs() -> None:
     copy, env = laid_out()
     for plugin_type, name in plugins():
         result = run([tool("ansible-doc"), "-t", plugin_type, "--json", name], cwd=copy, env=env, quiet=True)
-        if not json.loads(result.stdout).get(name, {}).get("doc"):
+        documented = json.loads(result.stdout).get(name, {})
+        if not (documented.get("doc") or documented.get("entry_points")):
             raise GateFailure(f"ansible-doc -t {plugin_type} {name} returned no documentation")
         run([tool("ansible-doc"), "-t", plugin_type, name], cwd=copy, env=env, quiet=True)
     run([tool("antsibull-docs"), "lint-collection-docs", "--plugin-docs", "."], cwd=copy, env=env)
@@ -384,7 +399,11 @@ def gate_changelog() -> None:
 def gate_lint() -> None:
     copy, env = laid_out()
     targets = os.path.join("tests", "integration", "targets")
-    run([tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", targets], cwd=copy, env=env)
+    run(
+        [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", "roles", targets],
+        cwd=copy,
+        env=env,
+    )
 
 
 # ---------------------------------------------------------------- build

@@ -14,9 +14,10 @@ description:
   - Makes each sub-organization of an Exoscale distributor a host, so that plays can manage
     many customer organizations in parallel with forks (and, in AWX, job slicing) instead of a serial loop.
   - Reads the organizations with B(one) Partner API request per refresh (the API has no pagination).
-  - Each host gets the variables C(partner_org) (the organization as M(exoscale.partner.partner_org_info) returns it,
-    with C(id), C(status), C(name), C(client_id), C(address), C(building_number), C(postcode), C(city), C(country))
-    and C(ansible_connection=local), because the Partner API is reached from the controller, not from the organization.
+  - Each host gets the variables C(partner_org) (the organization as M(exoscale.partner.partner_org_info)
+    returns it, with C(id), C(status), C(name), C(client_id), C(address), C(building_number), C(postcode),
+    C(city), C(country)) and C(ansible_connection=local), because the Partner API is reached from the
+    controller, not from the organization.
   - The configuration file name must end in C(partner_orgs.yml) or C(partner_orgs.yaml).
   - Host names come from the first field of O(hostnames) that is set. Characters other than letters and
     digits (of any script, so C(Müller) and C(株式会社) stay as they are), C(.), C(_) and C(-) are replaced
@@ -24,6 +25,8 @@ description:
     When several organizations end up with the same name (the API does not enforce unique client IDs),
     B(each) of them is named C(<name>_<id>) instead and a warning lists them; the result does not depend
     on the order of the API's answer.
+  - Not to be confused with the M(exoscale.partner.partner_orgs) module, which shares this name but is another
+    plugin type (it converges a list of organizations in one task).
   - Values from the API are never templated (they are not trusted as templates), so an organization
     named C({{ ... }}) stays that literal text.
 author:

@@ -14,9 +14,8 @@ __metaclass__ = type
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _client
+from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
 
-TERMINATED = "terminated"
 DOING_UNKNOWN = "talk to the Exoscale Partner API"
 
 CREDENTIALS_HELP = (
@@ -153,10 +152,15 @@ class PartnerModule:
             exc.doing = doing
             raise
 
-    def exit(self, changed, before=None, after=None, **result):
-        """Exit successfully; in diff mode add the before/after of the managed object."""
+    def exit(self, changed, before=None, after=None, diffs=None, **result):
+        """Exit successfully; in diff mode add the before/after of the managed object.
+
+        `diffs`: several objects, a list of {before, after, before_header, after_header} (diff mode only).
+        """
         if self.module._diff and (before is not None or after is not None):
             result["diff"] = dict(before=before or {}, after=after or {})
+        if self.module._diff and diffs:
+            result["diff"] = diffs
         self.module.exit_json(changed=changed, **result)
 
     def run(self, work):
@@ -165,37 +169,10 @@ class PartnerModule:
             work()
         except _client.ExoscaleAPIException as exc:
             self.fail_api(exc, getattr(exc, "doing", None) or DOING_UNKNOWN)
+        except _lifecycle.AmbiguousOrganization as exc:
+            self.fail(str(exc), organization_ids=exc.ids)
+        except _lifecycle.LifecycleError as exc:
+            self.fail(str(exc))
         except ValueError as exc:
             # The client's builders name the bad field in the message.
             self.fail("Invalid parameters: %s" % exc)
-
-    # Organization lookup, shared by the organization modules.
-
-    def find_organizations(self, id=None, client_id=None, name=None):
-        """Organizations matching id, else client_id, else name, with exactly one GET.
-
-        An id that does not exist fails; client_id and name are matched in one list call.
-        """
-        if id:
-            _client.validate_uuid(id, "id")
-            try:
-                return [self.call("get organization %s" % id, "get_distributor_organization", id=id)]
-            except _client.ExoscaleAPINotFoundException:
-                self.fail("No organization with id %s exists for this distributor." % id)
-        orgs = self.call("list organizations", "list_distributor_organizations")["organizations"]
-        if client_id is not None:
-            return [org for org in orgs if org["client_id"] == client_id]
-        if name is not None:
-            return [org for org in orgs if org["name"] == name]
-        return orgs
-
-    def single_organization(self, matches, described):
-        """The one match, None for none; fails listing the ids when several match."""
-        if len(matches) > 1:
-            ids = ", ".join(sorted(org["id"] for org in matches))
-            self.fail(
-                "%d organizations match %s (ids: %s); refusing to guess. Use id to choose one."
-                % (len(matches), described, ids),
-                organization_ids=sorted(org["id"] for org in matches),
-            )
-        return matches[0] if matches else None

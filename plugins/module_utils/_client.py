@@ -447,18 +447,30 @@ def organization_preview(**kwargs):
     return _org_from_wire(build_organization_input(**kwargs))
 
 
-def _quantity(value, where):
-    """A metering quantity as an exact Decimal: at most 5 decimals, finite, not a bool."""
+def exact_decimal(value, where):
+    """``value`` (int, Decimal, finite float or numeric string; not bool) as an exact, finite Decimal.
+
+    A float becomes the shortest decimal that round-trips (0.1 stays 0.1, never 0.1000000000000000055).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal, str)):
         raise ValueError("%s: expected a number, got %s" % (where, type(value).__name__))
     try:
-        # repr of a float is the shortest text that round-trips: 0.1 stays 0.1.
         number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except decimal.InvalidOperation:
         raise ValueError("%s: expected a number, got %r" % (where, value)) from None
     if not number.is_finite():
         raise ValueError("%s: must be a finite number, got %r" % (where, value))
-    text = format(number, "f")  # plain notation, decimals as written: '1E+2' -> '100', '0.30000' stays
+    return number
+
+
+def plain_decimal(value, where="number"):
+    """The exact decimal text of ``value`` in plain notation: '3e-05' -> '0.00003', '1E+2' -> '100', '0.30' stays."""
+    return format(exact_decimal(value, where), "f")
+
+
+def _quantity(value, where):
+    """A metering quantity as an exact Decimal: at most 5 decimals, finite, not a bool."""
+    text = plain_decimal(value, where)
     if len(text.partition(".")[2]) > MAX_DECIMALS:
         raise ValueError("%s: at most %d decimal places allowed, got %s (round it first)" % (where, MAX_DECIMALS, text))
     return decimal.Decimal(text)
@@ -565,13 +577,24 @@ _USAGE_RECORD_KEYS = ("code", "currency", "total-excl-vat", "total-incl-vat", "s
 _USAGE_LINE_KEYS = ("product", "variable", "description", "quantity", "unit", "total-excl-vat", "total-incl-vat")
 
 
+_USAGE_AMOUNT_KEYS = ("quantity", "total-excl-vat", "total-incl-vat")
+
+
 def _snake_record(data, keys):
     if not isinstance(data, dict):
         raise ValueError("expected an object")
-    return {key.replace("-", "_"): _get(data, key) for key in keys}
+    record = {}
+    for key in keys:
+        value = _get(data, key)
+        if key in _USAGE_AMOUNT_KEYS and value is not None:
+            # Amounts stay exact: the decimal text as sent, in plain notation (a float would round it).
+            value = plain_decimal(value, key)
+        record[key.replace("-", "_")] = value
+    return record
 
 
 def _usage_from_wire(data):
+    """Usage records in snake_case; quantities and totals as exact decimal strings ('0.00003', '12.50')."""
     if not isinstance(data, list):
         raise ValueError("expected a list of usage records")
     records = []
@@ -758,7 +781,7 @@ class Client:
     def _parse(self, method, path, response, parse, empty_ok):
         text = response.content
         try:
-            decoded = json.loads(text.decode("utf-8")) if text.strip() else None
+            decoded = json.loads(text.decode("utf-8"), parse_float=decimal.Decimal) if text.strip() else None
             if decoded is None and response.status_code not in empty_ok:
                 raise ValueError("empty answer (HTTP %d) where JSON was expected" % response.status_code)
             return parse(decoded)

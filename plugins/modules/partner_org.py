@@ -202,125 +202,36 @@ drift:
   sample: {"name": {"current": "Customer Corp", "desired": "Customer Corporation"}}
 """
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _client
-from ansible_collections.exoscale.partner.plugins.module_utils._base import TERMINATED, PartnerModule
-
-REQUIRED_TO_CREATE = ("name", "owner_email", "address", "postcode", "city", "country")
-BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "country")
-CREATE_FIELDS = REQUIRED_TO_CREATE + ("building_number", "client_id")
-STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
-ASSUMED_CREATE_STATUS = "active"
+from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
+from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule
 
 
-def plan_actions(current, state, purge):
-    """The ordered API operations taking `current` (an org, or None when absent) to `state`."""
-    status = current["status"] if current else None
-    if state == TERMINATED:
-        if status in (None, TERMINATED):
-            return []
-        return ["terminate"] + (["schedule_purge"] if purge else [])
-    if status == TERMINATED:
-        raise ValueError("organization %s is terminated and cannot become %s again" % (current["id"], state))
-    actions = ["create"] if status is None else []
-    status = status or ASSUMED_CREATE_STATUS
-    if status != state:
-        actions.append("activate" if state == "active" else "suspend")
-    return actions
-
-
-def find_current(pm, p):
-    key = next(k for k in ("id", "client_id", "name") if p[k] is not None)
-    matches = pm.find_organizations(**{key: p[key]})
+def fetch_candidates(pm, entry):
+    """The organizations the entry may designate, with exactly one GET (one by id, else the list)."""
+    key, value = _lifecycle.lookup_key(entry)
     if key != "id":
-        live = [org for org in matches if org["status"] != TERMINATED]
-        already_terminated = p["state"] == TERMINATED and not live and len(matches) == 1
-        matches = matches if already_terminated else live
-    return pm.single_organization(matches, "%s %r" % (key, p[key]))
-
-
-def find_drift(current, p):
-    desired = {f: p[f].upper() if f == "country" else p[f] for f in BILLING_FIELDS if p[f] is not None}
-    return {f: dict(current=current[f], desired=v) for f, v in desired.items() if current[f] != v}
-
-
-def create(pm, p, fields):
+        return pm.call("list organizations", "list_distributor_organizations")["organizations"]
     try:
-        return pm.call("create organization %r" % p["name"], "create_distributor_organization", **fields)
-    except _client.ExoscaleAPIException as exc:
-        if not exc.maybe_processed:
-            raise
-        if not p["client_id"]:
-            pm.fail_api(
-                exc,
-                "create organization %r (the API may have created it anyway: a rerun may create "
-                "a duplicate; set client_id so that reruns find it)" % p["name"],
-            )
-        matches = [o for o in pm.find_organizations(client_id=p["client_id"]) if o["status"] != TERMINATED]
-        if len(matches) != 1:
-            pm.fail_api(
-                exc,
-                "create organization %r (%d organizations with client_id %r found afterwards)"
-                % (p["name"], len(matches), p["client_id"]),
-            )
-        return matches[0]
-
-
-def perform(pm, action, org, fields):
-    """Do one action (or, in check mode, predict its outcome) and return the org after it."""
-    if action == "create":
-        preview = dict(_client.organization_preview(**fields), status=ASSUMED_CREATE_STATUS)
-        return preview if pm.check_mode else create(pm, pm.params, fields)
-    if not pm.check_mode:
-        result = pm.call(
-            "%s organization %s" % (action.replace("_", " "), org["id"]),
-            "%s_distributor_organization" % action,
-            id=org["id"],
-        )
-        if action in ("activate", "suspend"):
-            return result
-    return dict(org, status=STATUS_AFTER.get(action, org["status"]))
-
-
-def validate_fields(p):
-    """Check every given organization field, as create would, before any request."""
-    if p["id"] is not None:
-        _client.validate_uuid(p["id"], "id")
-    _client.validate_organization_fields(**{f: p[f] for f in CREATE_FIELDS if p[f] is not None})
+        return [pm.call("get organization %s" % value, "get_distributor_organization", id=value)]
+    except _client.ExoscaleAPINotFoundException:
+        return []
 
 
 def ensure(pm):
-    p = pm.params
-    if p["purge"] and p["state"] != TERMINATED:
-        pm.fail("purge=true requires state=terminated.")
-    validate_fields(p)
-    current = find_current(pm, p)
-    if current and current["status"] == TERMINATED and p["state"] != TERMINATED:
-        pm.fail(
-            "Organization %s is terminated; it cannot become %s again. Terminated organizations "
-            "cannot be reactivated: create a new one (with a new client_id)." % (current["id"], p["state"])
+    entry = _lifecycle.validate_entry({field: pm.params[field] for field in _lifecycle.ENTRY_FIELDS})
+    current = _lifecycle.find_current(fetch_candidates(pm, entry), entry)
+    planned = _lifecycle.plan_entry(current, entry)
+    org, done, error = _lifecycle.converge(pm.call, current, planned, entry, check_mode=pm.check_mode)
+    if error is not None:
+        raise error
+    result = {}
+    drift = _lifecycle.find_drift(current, entry)
+    if drift:
+        result["drift"] = drift
+        pm.warn(
+            "Organization %s differs from the options in %s; the Partner API cannot update it."
+            % (current["id"], ", ".join(sorted(drift)))
         )
-    planned = plan_actions(current, p["state"], p["purge"])
-    fields = {f: p[f] for f in CREATE_FIELDS if p[f] is not None}
-    if "create" in planned:
-        missing = [f for f in REQUIRED_TO_CREATE if p[f] is None]
-        if missing:
-            pm.fail("No organization matches, and creating one requires: %s." % ", ".join(missing))
-    org, done, result = current, [], {}
-    while planned:
-        action = planned.pop(0)
-        org = perform(pm, action, org, fields)
-        done.append(action)
-        if action == "create":
-            planned = plan_actions(org, p["state"], p["purge"])
-    if current and p["state"] != TERMINATED:
-        result["drift"] = find_drift(current, p)
-        if result["drift"]:
-            pm.warn(
-                "Organization %s differs from the options in %s; the Partner API cannot update it."
-                % (current["id"], ", ".join(sorted(result["drift"])))
-            )
-        else:
-            del result["drift"]
     pm.exit(bool(done), before=current or {}, after=org or {}, organization=org, actions=done, **result)
 
 

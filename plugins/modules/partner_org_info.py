@@ -17,8 +17,8 @@ description:
   - Never changes anything; runs the same way in check mode.
   - Without O(id) the module makes one list call and filters locally (the API offers no server-side
     filters). With O(id) it makes one call for that organization.
-  - With O(usage=true) the module makes B(one additional call per matched organization), so narrow
-    the selection when you have many organizations.
+  - With O(usage=true) the module makes B(one additional call per matched organization and period).
+    These calls run in parallel, at most O(concurrency) at a time, within the one module run.
 author:
   - Exoscale (@exoscale)
 extends_documentation_fragment:
@@ -52,17 +52,46 @@ options:
     choices: [created, active, suspended, terminated]
   usage:
     description:
-      - Also fetch the usage records of each matched organization, in RV(organizations[].usage).
-      - Costs one API call per matched organization.
+      - Also fetch the usage records of each matched organization, in RV(organizations[].usage) and
+        RV(organizations[].usage_by_period).
+      - Costs one API call per matched organization and period.
     type: bool
     default: false
   period:
     description:
       - Month of the usage records, as V(YYYY-MM), for example V(2026-01).
       - Checked before any API call.
-      - When omitted, the API chooses the period (its default).
-      - Only used with O(usage=true).
+      - When neither O(period) nor O(periods) is given, the API chooses the period (its default).
+      - Only used with O(usage=true). Mutually exclusive with O(periods).
     type: str
+  periods:
+    description:
+      - Several months of usage records, each as V(YYYY-MM), for example V([2026-01, 2026-02]).
+      - All checked before any API call. Duplicates are dropped; the results are in ascending order.
+      - Only used with O(usage=true). Mutually exclusive with O(period).
+    type: list
+    elements: str
+    version_added: 0.1.0
+  concurrency:
+    description:
+      - How many usage requests (organizations × periods) may be in flight at the same time, from V(1)
+        (one after the other) to V(32).
+      - The results do not depend on it; their order is always that of the organizations, then periods.
+    type: int
+    default: 8
+    version_added: 0.1.0
+  on_usage_error:
+    description:
+      - What to do when the usage request of an organization fails (after the client's retries).
+      - V(fail) fails the task, naming every organization and period that failed.
+      - V(continue) returns every organization anyway; the ones with a failed period carry
+        RV(organizations[].usage_errors), and that period is missing from
+        RV(organizations[].usage_by_period) (never reported as empty). The task then succeeds with a
+        warning per failure; check RV(usage_errors).
+    type: str
+    choices: [fail, continue]
+    default: fail
+    version_added: 0.1.0
 notes:
   - The Partner API has no pagination and no filters; the whole list is fetched and filtered by the module.
 seealso:
@@ -89,6 +118,20 @@ EXAMPLES = r"""
     usage: true
     period: "2026-01"
   register: january
+
+- name: Six months of usage of every active organization, 16 requests at a time
+  exoscale.partner.partner_org_info:
+    status: [active]
+    usage: true
+    periods: ["2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01"]
+    concurrency: 16
+    on_usage_error: continue
+  register: half_year
+
+- name: Fail when a usage request failed, after looking at what was gathered
+  ansible.builtin.assert:
+    that: half_year.usage_errors | length == 0
+    fail_msg: "{{ half_year.usage_errors }}"
 
 - name: Use the credentials once for the whole play
   hosts: localhost
@@ -162,11 +205,48 @@ organizations:
       type: str
       returned: always
       sample: CH
-    usage:
-      description: The usage records of the organization for O(period).
+    usage_by_period:
+      description:
+        - The usage records of the organization per month asked for (O(period) or O(periods)), keyed
+          by V(YYYY-MM). Each value is a list shaped like RV(organizations[].usage).
+        - A month whose request failed with O(on_usage_error=continue) is missing; see
+          RV(organizations[].usage_errors).
+      type: dict
+      returned: when O(usage=true) and O(period) or O(periods) is given
+      sample: {"2026-01": [], "2026-02": []}
+      version_added: 0.1.0
+    usage_errors:
+      description: The usage requests of this organization that failed, with O(on_usage_error=continue).
       type: list
       elements: dict
-      returned: when O(usage=true)
+      returned: when a usage request of this organization failed
+      version_added: 0.1.0
+      contains:
+        period:
+          description: The month asked for, V(null) when the API chose it.
+          type: str
+          returned: always
+          sample: "2026-01"
+        msg:
+          description: What went wrong.
+          type: str
+          returned: always
+        status:
+          description: The HTTP status, V(null) when there was no answer.
+          type: int
+          returned: always
+          sample: 503
+    usage:
+      description:
+        - The usage records of the organization when one month is asked for (O(period), a single
+          O(periods) entry, or none for the default month of the API).
+        - Amounts (C(quantity), C(total_excl_vat), C(total_incl_vat)) are strings holding the exact
+          decimal the API sent, in plain notation (V(0.00003), never V(3e-05)); a float would round
+          them. Add them up with the P(exoscale.partner.usage_report#filter) filter (exact, per
+          currency).
+      type: list
+      elements: dict
+      returned: when O(usage=true) and at most one period is asked for
       contains:
         code:
           description: Usage code.
@@ -178,12 +258,14 @@ organizations:
           returned: always
           sample: CHF
         total_excl_vat:
-          description: Total without VAT, in the currency of the organization.
-          type: float
+          description: Total without VAT, in the currency of the organization; an exact decimal string.
+          type: str
+          sample: "12.50"
           returned: always
         total_incl_vat:
-          description: Total with VAT, in the currency of the organization.
-          type: float
+          description: Total with VAT, in the currency of the organization; an exact decimal string.
+          type: str
+          sample: "13.51"
           returned: always
         start_date:
           description: Start of the statement (date-time).
@@ -216,31 +298,62 @@ organizations:
               type: str
               returned: always
             quantity:
-              description: Quantity, in RV(organizations[].usage[].usage[].unit).
-              type: float
+              description: Quantity, in RV(organizations[].usage[].usage[].unit); an exact decimal string.
+              type: str
               returned: always
-              sample: 3.1415
+              sample: "0.00003"
             unit:
               description: Unit of the quantity.
               type: str
               returned: always
             total_excl_vat:
-              description: Amount of the statement without VAT.
-              type: float
+              description: Amount of the statement without VAT; an exact decimal string.
+              type: str
               returned: always
             total_incl_vat:
-              description: Amount of the statement with VAT.
-              type: float
+              description: Amount of the statement with VAT; an exact decimal string.
+              type: str
               returned: always
+usage_errors:
+  description:
+    - Every usage request that failed, with O(on_usage_error=continue), in the order of the
+      organizations and periods. Empty when all succeeded.
+  type: list
+  elements: dict
+  returned: when O(usage=true)
+  version_added: 0.1.0
+  contains:
+    id:
+      description: UUID of the organization.
+      type: str
+      returned: always
+    name:
+      description: Name of the organization.
+      type: str
+      returned: always
+    period:
+      description: The month asked for, V(null) when the API chose it.
+      type: str
+      returned: always
+    msg:
+      description: What went wrong.
+      type: str
+      returned: always
+    status:
+      description: The HTTP status, V(null) when there was no answer.
+      type: int
+      returned: always
 """
 
-from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule
+from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, explain
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
     ORG_STATUSES,
+    ExoscaleAPIException,
     ExoscaleAPINotFoundException,
     validate_period,
     validate_uuid,
 )
+from ansible_collections.exoscale.partner.plugins.module_utils._parallel import run_each, validate_concurrency
 
 
 def argument_spec():
@@ -251,6 +364,9 @@ def argument_spec():
         status=dict(type="list", elements="str", choices=list(ORG_STATUSES)),
         usage=dict(type="bool", default=False),
         period=dict(type="str"),
+        periods=dict(type="list", elements="str"),
+        concurrency=dict(type="int", default=8),
+        on_usage_error=dict(type="str", choices=["fail", "continue"], default="fail"),
     )
 
 
@@ -271,26 +387,98 @@ def matches(org, params):
     return not params["status"] or org["status"] in params["status"]
 
 
+def asked_periods(params):
+    """The months asked for, validated, ascending and unique; [None] leaves the month to the API."""
+    if params["periods"] is not None:
+        return sorted({validate_period(period) for period in params["periods"]})
+    if params["period"] is not None:
+        return [validate_period(params["period"])]
+    return [None]
+
+
+def attach_usage(partner, organizations, periods):
+    """Fetch the usage of every (organization, period), in parallel; return the failures in input order.
+
+    Worker threads only call the client; results are attached here, in the main thread.
+    """
+
+    def fetch(job):
+        org, period = job
+        return partner.call(
+            "list the usage of organization %s%s" % (org["id"], "" if period is None else " for " + period),
+            "list_distributor_organization_usage",
+            id=org["id"],
+            period=period,
+        )
+
+    jobs = [(org, period) for org in organizations for period in periods]
+    failures = []
+    for outcome in run_each(fetch, jobs, partner.params["concurrency"]):
+        org, period = outcome.item
+        if not outcome.ok:
+            if not isinstance(outcome.error, ExoscaleAPIException):
+                raise outcome.error
+            failure = {"period": period, "msg": explain(outcome.error), "status": outcome.error.status}
+            org.setdefault("usage_errors", []).append(failure)
+            failures.append(dict(failure, id=org["id"], name=org["name"]))
+            continue
+        if period is not None:
+            org.setdefault("usage_by_period", {})[period] = outcome.value
+        if len(periods) == 1:
+            org["usage"] = outcome.value
+    return failures
+
+
+def describe(failure):
+    return "organization %s (%s)%s: %s" % (
+        failure["id"],
+        failure["name"],
+        "" if failure["period"] is None else " for " + failure["period"],
+        failure["msg"],
+    )
+
+
+def fail_on(partner, failures):
+    """Fail naming every failed (organization, month); status and api_message are the first failure's."""
+    if len(failures) == 1:
+        text = "Failed to list the usage of " + describe(failures[0])
+    else:
+        text = (
+            "Failed to list the usage of %d organization/month pairs (on_usage_error=continue returns the others): %s"
+            % (
+                len(failures),
+                " | ".join(map(describe, failures)),
+            )
+        )
+    first = failures[0]
+    partner.fail(text, status=first["status"], usage_errors=failures)
+
+
 def gather(partner):
     params = partner.params
     if params["id"] is not None:
         validate_uuid(params["id"], "id")
-    if params["period"] is not None:
-        validate_period(params["period"])
+    periods = asked_periods(params)
+    validate_concurrency(params["concurrency"])
     organizations = [org for org in candidates(partner, params["id"]) if matches(org, params)]
+    result = {}
     if params["usage"]:
-        for org in organizations:
-            org["usage"] = partner.call(
-                "list the usage of organization %s" % org["id"],
-                "list_distributor_organization_usage",
-                id=org["id"],
-                period=params["period"],
-            )
-    partner.exit(changed=False, organizations=organizations)
+        failures = attach_usage(partner, organizations, periods)
+        if failures and params["on_usage_error"] == "fail":
+            fail_on(partner, failures)
+        for failure in failures:
+            partner.warn("Failed to list the usage of " + describe(failure))
+        result["usage_errors"] = failures
+    partner.exit(changed=False, organizations=organizations, **result)
 
 
 def main():
-    partner = PartnerModule(argument_spec(), uuid_options=("id",), supports_check_mode=True)
+    partner = PartnerModule(
+        argument_spec(),
+        uuid_options=("id",),
+        mutually_exclusive=[("period", "periods")],
+        supports_check_mode=True,
+    )
     partner.run(lambda: gather(partner))
 
 

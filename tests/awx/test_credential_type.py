@@ -14,19 +14,34 @@ from awx_helpers import load_client_module, repo_path
 def test_inputs_mark_the_secret_and_require_key_and_secret():
     inputs = credential_type()["inputs"]
     fields = {field["id"]: field for field in inputs["fields"]}
-    assert set(fields) == {"api_key", "api_secret", "api_url"}
+    assert set(fields) == {"api_key", "api_secret", "api_url", "journal"}
     assert fields["api_secret"].get("secret") is True
+    assert fields["journal"].get("secret") is True  # a PostgreSQL URL may hold a password
     assert not fields["api_key"].get("secret") and not fields["api_url"].get("secret")
     assert sorted(inputs["required"]) == ["api_key", "api_secret"]
 
 
 def test_injects_the_environment_the_modules_read():
-    env = injected_env({"api_key": "EXOkey", "api_secret": "s3cret", "api_url": "http://127.0.0.1:1/v1.alpha"})
+    env = injected_env(
+        {
+            "api_key": "EXOkey",
+            "api_secret": "s3cret",
+            "api_url": "http://127.0.0.1:1/v1.alpha",
+            "journal": "postgresql://billing:pw@db/billing",
+        }
+    )
     assert env == {
         "EXOSCALE_API_KEY": "EXOkey",
         "EXOSCALE_API_SECRET": "s3cret",
         "EXOSCALE_PARTNER_API_URL": "http://127.0.0.1:1/v1.alpha",
+        "EXOSCALE_PARTNER_JOURNAL": "postgresql://billing:pw@db/billing",
     }
+
+
+def test_empty_journal_injects_an_empty_variable():
+    """The modules treat an empty EXOSCALE_PARTNER_JOURNAL as unset (the default SQLite file)."""
+    env = injected_env({"api_key": "EXOkey", "api_secret": "s3cret", "api_url": "", "journal": ""})
+    assert env["EXOSCALE_PARTNER_JOURNAL"] == ""
 
 
 def test_empty_url_injects_the_production_endpoint():

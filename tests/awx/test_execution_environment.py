@@ -75,6 +75,8 @@ def test_create_writes_a_build_context_that_installs_the_collection(collection_t
     assert "collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
     assert "introspect.py introspect" in containerfile
     assert "ansible-core==2.19" in containerfile
+    # the optional PostgreSQL driver for the metering journal, from the definition's python list
+    assert "psycopg[binary]" in (build / "requirements.txt").read_text(encoding="utf-8")
 
     # Replay the image's galaxy stage (WORKDIR /build) and builder stage here, without containers.
     collections = tmp_path / "usr_share_ansible_collections"

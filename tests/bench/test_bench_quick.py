@@ -39,6 +39,19 @@ def test_quick_benchmark_request_counts(tmp_path):
         assert row["gets"] == orgs, (pattern, run, row)  # exactly one GET per organization
         assert row["requests"] == (2 * orgs if run == "create" else orgs), (pattern, run, row)
 
+    bulk = {row["work"]: row for row in results["bulk"] if row["pattern"] == "partner_orgs"}
+    large, suspended = results["args"]["large_orgs"], results["args"]["suspend_orgs"]
+    assert sorted(bulk) == sorted(
+        ["create %d" % orgs, "no-op %d" % orgs, "suspend %d of %d" % (suspended, orgs), "no-op %d" % large]
+    )
+    for work, row in bulk.items():  # one task: exactly one GET whatever the size, then only the changes
+        expected = orgs if work.startswith("create") else suspended if work.startswith("suspend") else 0
+        assert (row["gets"], row["mutations"]) == (1, expected), (work, row)
+
     assert results["timing"]["count"] > 0 and results["timing"]["ratio"] > 0
     assert [row["orgs"] for row in results["throughput"]] == [100, 100, 1000, 1000]
     assert all(row["requests_per_s"] > 0 and row["peak_rss_mib"] > 0 for row in results["throughput"])
+    usage = results["usage"]
+    usage_orgs, usage_months = results["args"]["usage_orgs"], results["args"]["usage_months"]
+    assert [row["usage_gets"] for row in usage[:2]] == [usage_orgs * usage_months, usage_orgs * 1]
+    assert all(row["seconds"] > 0 for row in usage)

@@ -47,6 +47,16 @@ def test_count_and_operation_matching(call, sim, org):
     assert sim.admin.faults() == []
 
 
+def test_a_fault_for_one_organization_spares_the_others(call, sim):
+    first = call("POST", LIST, json=NEW_ORG).json()
+    second = call("POST", LIST, json=NEW_ORG).json()
+    sim.admin.add_fault(
+        operation="suspend-distributor-organization", organization=first["id"].upper(), action="status", count=5
+    )
+    assert call("PUT", LIST + "/" + second["id"] + ":suspend").status_code == 200
+    assert [call("PUT", LIST + "/" + first["id"] + ":suspend").status_code for attempt in range(6)] == [503] * 5 + [200]
+
+
 def test_faults_apply_in_order_and_can_be_cleared(call, sim):
     sim.admin.add_fault(action="status", status=502)
     sim.admin.add_fault(action="status", status=504)
@@ -166,6 +176,7 @@ def test_a_faulted_attempt_is_authenticated_and_validated_first(call, sim):
         {"action": "drop", "operation": "delete-everything"},
         {"action": "delay", "delay": -1},
         {"action": "status", "colour": "red"},
+        {"action": "status", "organization": "not-a-uuid"},
     ],
 )
 def test_invalid_fault_specs_are_refused(sim, spec):

@@ -37,7 +37,7 @@ def test_all_nine_operations(client, sim):
     assert sim.admin.metering()[0]["usage"] == [{"product": "partner", "variable": "commission", "quantity": 0.3}]
 
     [record] = client.list_distributor_organization_usage(id=org_id)
-    assert ("partner", "commission", 0.3) in [
+    assert ("partner", "commission", "0.3") in [
         (line["product"], line["variable"], line["quantity"]) for line in record["usage"]
     ]
     assert set(record) == {"code", "currency", "total_excl_vat", "total_incl_vat", "start_date", "end_date", "usage"}

@@ -198,3 +198,27 @@ def test_every_organization_of_a_list_answer_is_validated(in_process, monkeypatc
     [error] = requests.get(in_process.base_url + "/_simulator/errors", timeout=10).json()["errors"]
     assert error["operation"] == "list-distributor-organizations"
     assert "organizations[0]" in error["problem"] and "deleted" in error["problem"]
+
+
+def test_organizations_validated_in_single_answers_are_not_validated_again_in_lists(in_process, monkeypatch):
+    """A create/suspend answer is an organization-output, the schema list items are checked against: validated once."""
+    signed = ExoscaleV2Auth(KEY, SECRET)
+    url = in_process.base_url + "/v1.alpha/distributor/organization"
+    org = {"display-name": "Acme AG", "billing-address": BILLING, "owner-email": "o@acme.example"}
+    created = [requests.post(url, json=org, auth=signed, timeout=10).json() for _index in range(2)]
+    spec = in_process.simulator.spec
+    original = spec._unmarshal_errors
+    checked = []
+
+    def counting(route, *args):
+        checked.append(route.operation_id)
+        return original(route, *args)
+
+    monkeypatch.setattr(spec, "_unmarshal_errors", counting)
+    assert requests.get(url, auth=signed, timeout=10).status_code == 200
+    assert checked == ["list-distributor-organizations"]  # the envelope only
+    assert requests.put(url + "/%s:suspend" % created[0]["id"], auth=signed, timeout=10).status_code == 200
+    assert requests.get(url, auth=signed, timeout=10).status_code == 200
+    assert checked == ["list-distributor-organizations", "suspend-distributor-organization"] + [
+        "list-distributor-organizations"
+    ]

@@ -367,8 +367,8 @@ def test_usage_records_are_snake_case_with_every_key():
         {
             "code": "U1",
             "currency": "CHF",
-            "total_excl_vat": 10.5,
-            "total_incl_vat": 11.35,
+            "total_excl_vat": "10.5",
+            "total_incl_vat": "11.35",
             "start_date": "s",
             "end_date": "e",
             "usage": [
@@ -376,7 +376,7 @@ def test_usage_records_are_snake_case_with_every_key():
                     "product": "p",
                     "variable": "v",
                     "description": None,
-                    "quantity": 2,
+                    "quantity": "2",
                     "unit": None,
                     "total_excl_vat": None,
                     "total_incl_vat": None,

@@ -19,6 +19,7 @@ import exoscale_auth
 import pytest
 import requests
 
+from ansible_collections.exoscale.partner.plugins.module_utils import _client
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
     DEFAULT_URL,
     Client,
@@ -261,16 +262,46 @@ def test_operation_on_the_wire(fake_api, spec_check, name, call, reply, method, 
 def test_usage_answer_is_snake_case(fake_api):
     fake_api.script(reply(json_body=USAGE))
     (record,) = make_client(fake_api).list_distributor_organization_usage(id=ORG_ID)
-    assert record["total_excl_vat"] == 10.5 and record["start_date"] == "2025-01-01T00:00:00Z"
+    assert record["total_excl_vat"] == "10.5" and record["start_date"] == "2025-01-01T00:00:00Z"
     assert record["usage"][0] == {
         "product": "partner",
         "variable": "license_product",
         "description": "licences",
-        "quantity": 3.1415,
+        "quantity": "3.1415",
         "unit": "unit",
-        "total_excl_vat": 10.5,
-        "total_incl_vat": 11.35,
+        "total_excl_vat": "10.5",
+        "total_incl_vat": "11.35",
     }
+
+
+def test_usage_amounts_keep_the_exact_decimals_sent_in_plain_notation(fake_api):
+    body = (
+        b'[{"code": "U", "currency": "EUR", "total-excl-vat": 12.50, "total-incl-vat": 1E+2,'
+        b' "usage": [{"product": "p", "variable": "v", "quantity": 3e-05, "unit": "GiB",'
+        b' "total-excl-vat": 123456789012.123456789, "total-incl-vat": 0}]}]'
+    )
+    fake_api.script(reply(body=body, headers={"Content-Type": "application/json"}))
+    (record,) = make_client(fake_api).list_distributor_organization_usage(id=ORG_ID)
+    assert (record["total_excl_vat"], record["total_incl_vat"]) == ("12.50", "100")
+    line = record["usage"][0]
+    assert (line["quantity"], line["total_excl_vat"], line["total_incl_vat"]) == (
+        "0.00003",
+        "123456789012.123456789",
+        "0",
+    )
+
+
+@pytest.mark.parametrize(
+    "value, text", [(0.1, "0.1"), (3e-05, "0.00003"), ("1E+2", "100"), (decimal.Decimal("0.30"), "0.30"), (-7, "-7")]
+)
+def test_plain_decimal(value, text):
+    assert _client.plain_decimal(value) == text
+
+
+@pytest.mark.parametrize("value", [True, "abc", float("nan"), "Infinity", None, [1]])
+def test_plain_decimal_refuses_what_is_not_a_finite_number(value):
+    with pytest.raises(ValueError, match="where"):
+        _client.plain_decimal(value, "where")
 
 
 def test_seed_organization_dict_is_sent_in_the_current_schema(fake_api, spec_check):

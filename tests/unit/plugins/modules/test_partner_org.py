@@ -9,8 +9,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
+from ansible_collections.exoscale.partner.plugins.module_utils._lifecycle import plan_actions
 from ansible_collections.exoscale.partner.plugins.modules import partner_org
-from ansible_collections.exoscale.partner.plugins.modules.partner_org import plan_actions
 from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import CREDENTIALS, api_error, make_org
 
 STATUSES = (None, "created", "active", "suspended", "terminated")

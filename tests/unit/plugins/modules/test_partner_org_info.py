@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _base, _client
@@ -199,3 +201,122 @@ def test_an_upper_case_id_finds_the_organization(run_module, fake_client):
 
     assert [org["name"] for org in result["organizations"]] == ["Hex"]
     assert fake_client.calls == [("get_distributor_organization", {"id": "abcdef12-3456-4789-8abc-def123456789"})]
+
+
+# -- several periods, in parallel -----------------------------------------------------------------
+
+
+class PeriodFakeClient(UsageFakeClient):
+    """Usage per (organization, period); `failing` pairs raise a 503; `barrier` makes calls meet in threads."""
+
+    def __init__(self, orgs, failing=(), barrier=None):
+        super(PeriodFakeClient, self).__init__(orgs=orgs)
+        self.failing = set(failing)
+        self.barrier = barrier
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def list_distributor_organization_usage(self, id, period=None):
+        with self.lock:
+            self.calls.append(("list_distributor_organization_usage", {"id": id, "period": period}))
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.barrier is not None:
+                self.barrier.wait()  # raises BrokenBarrierError unless `parties` calls run at the same time
+            if (id, period) in self.failing:
+                raise api_error(_client.ExoscaleAPIServerException, 503, "usage store unavailable")
+            return [dict(usage_record(id, 0.3), code="%s/%s" % (id, period))]
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def use(monkeypatch, client):
+    monkeypatch.setattr(_base, "build_client", lambda params: client)
+    return client
+
+
+def test_periods_are_sorted_unique_and_keyed_per_org(run_module, monkeypatch):
+    client = use(monkeypatch, PeriodFakeClient(ORGS))
+    result = run_module(
+        main, dict(status=["active", "suspended"], usage=True, periods=["2026-02", "2026-01", "2026-02"])
+    )
+    assert result["failed"] is False
+    assert ids(result) == [ORG_A, ORG_B]
+    for org in result["organizations"]:
+        assert list(org["usage_by_period"]) == ["2026-01", "2026-02"]
+        assert [records[0]["code"] for records in org["usage_by_period"].values()] == [
+            "%s/2026-01" % org["id"],
+            "%s/2026-02" % org["id"],
+        ]
+        assert "usage" not in org
+    assert sorted(kwargs["period"] for name, kwargs in client.calls if name.endswith("usage")) == [
+        "2026-01",
+        "2026-01",
+        "2026-02",
+        "2026-02",
+    ]
+    assert result["usage_errors"] == []
+
+
+def test_one_period_in_periods_also_gives_usage(run_module, monkeypatch):
+    use(monkeypatch, PeriodFakeClient(ORGS))
+    result = run_module(main, dict(id=ORG_A, usage=True, periods=["2026-01"]))
+    [org] = result["organizations"]
+    assert org["usage"] == org["usage_by_period"]["2026-01"]
+
+
+def test_period_and_periods_are_mutually_exclusive(run_module, monkeypatch):
+    client = use(monkeypatch, PeriodFakeClient(ORGS))
+    result = run_module(main, dict(usage=True, period="2026-01", periods=["2026-02"]))
+    assert result["failed"] is True
+    assert "period" in result["msg"] and "periods" in result["msg"]
+    assert client.calls == []
+
+
+@pytest.mark.parametrize("args", [dict(periods=["2026-01", "2025-13"]), dict(concurrency=0), dict(concurrency=33)])
+def test_bad_periods_or_concurrency_fail_before_any_call(run_module, monkeypatch, args):
+    client = use(monkeypatch, PeriodFakeClient(ORGS))
+    result = run_module(main, dict(usage=True, **args))
+    assert result["failed"] is True
+    assert ("2025-13" in result["msg"]) or ("concurrency" in result["msg"])
+    assert client.calls == []
+
+
+@pytest.mark.parametrize("concurrency", [2, 4])
+def test_usage_requests_run_concurrency_at_a_time(run_module, monkeypatch, concurrency):
+    orgs = [make_org(name="Org %d" % n) for n in range(4)]
+    barrier = threading.Barrier(concurrency, timeout=10)
+    client = use(monkeypatch, PeriodFakeClient(orgs, barrier=barrier))
+    result = run_module(main, dict(usage=True, periods=["2026-01", "2026-02"], concurrency=concurrency))
+    assert result["failed"] is False, result
+    assert client.most_in_flight == concurrency
+    assert [org["name"] for org in result["organizations"]] == ["Org 0", "Org 1", "Org 2", "Org 3"]
+
+
+def test_failed_usage_fails_the_task_naming_each_pair(run_module, monkeypatch):
+    use(monkeypatch, PeriodFakeClient(ORGS, failing={(ORG_B, "2026-02"), (ORG_A, "2026-01")}))
+    result = run_module(main, dict(usage=True, periods=["2026-01", "2026-02"]))
+    assert result["failed"] is True
+    assert "2 organization/month pairs" in result["msg"]
+    assert "%s (Alpha) for 2026-01" % ORG_A in result["msg"] and "%s (Beta) for 2026-02" % ORG_B in result["msg"]
+    assert [(f["id"], f["period"], f["status"]) for f in result["usage_errors"]] == [
+        (ORG_A, "2026-01", 503),
+        (ORG_B, "2026-02", 503),
+    ]
+
+
+def test_on_usage_error_continue_returns_the_others_and_lists_the_failure(run_module, monkeypatch):
+    use(monkeypatch, PeriodFakeClient(ORGS, failing={(ORG_B, "2026-02")}))
+    result = run_module(main, dict(usage=True, periods=["2026-01", "2026-02"], on_usage_error="continue"))
+    assert result["failed"] is False
+    alpha, beta, gamma = result["organizations"]
+    assert list(alpha["usage_by_period"]) == ["2026-01", "2026-02"] and "usage_errors" not in alpha
+    assert list(beta["usage_by_period"]) == ["2026-01"]
+    assert beta["usage_errors"] == [
+        {"period": "2026-02", "status": 503, "msg": "HTTP 503: usage store unavailable"},
+    ]
+    assert result["usage_errors"] == [dict(beta["usage_errors"][0], id=ORG_B, name="Beta")]
+    assert any("Beta" in warning for warning in result["warnings"])

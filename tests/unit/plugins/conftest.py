@@ -6,7 +6,8 @@
 
 ansible-test units installs Ansible's collection finder itself. A plain run
 (PYTHONPATH=/tmp/coll pytest tests/unit) does not, and the finder must be installed before
-anything imports ``ansible_collections`` (this folder's conftest is collected first).
+anything imports ``ansible_collections``: this conftest, above every plugin type's tests, is
+collected before any of them (the filter and inventory plugins need it).
 """
 
 from __future__ import absolute_import, division, print_function
