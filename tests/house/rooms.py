@@ -46,10 +46,11 @@ RULES = (
     Rule(
         room="rules",
         files=("plugins/module_utils/*.py",),
-        excluding=("plugins/module_utils/*_base*.py",),
+        # the glue: _base.py, and _journal_module.py (the journal's options and AnsibleModule side)
+        excluding=("plugins/module_utils/*_base*.py", "plugins/module_utils/_journal_module.py"),
         forbidden=("ansible", MODULE_UTILS + "._base"),
         why="rules (_parallel, _lifecycle, _journal, ...) are pure and unit-tested without Ansible; "
-        "only the glue (_base.py) talks to Ansible",
+        "only the glue (_base.py, _journal_module.py) talks to Ansible",
     ),
     Rule(
         room="modules",
