@@ -8,13 +8,15 @@
 
 Standard library only. Packages (NEEDED below): Debian's `chromium` (the usage report is checked in
 a real headless browser) and PostgreSQL 15's server binaries (the metering journal's PostgreSQL
-tests start a throw-away cluster). Installing needs root and apt-get; elsewhere (no root, no apt,
-no network) this prints what is missing and why, and the suites that need it say SKIPPED with that
-reason: a missing package is never silent. `PARTNER_NO_SYSTEM_PACKAGES=1` skips installing.
+tests start a throw-away cluster), and libmagic for `reuse lint`. Installing needs root and
+apt-get; elsewhere (no root, no apt, no network) this prints what is missing and why, and the
+suites that need it say SKIPPED with that reason: a missing package is never silent.
+`PARTNER_NO_SYSTEM_PACKAGES=1` skips installing.
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import glob
 import os
 import shutil
@@ -25,6 +27,7 @@ import sys
 NEEDED = {
     "chromium": ("chromium",),
     "postgresql": ("postgresql-15",),
+    "libmagic": ("libmagic1",),
 }
 
 
@@ -52,7 +55,12 @@ def _major(path: str) -> int:
         return 0
 
 
-FOUND = {"chromium": chromium_path, "postgresql": postgresql_bin_dir}
+def libmagic_path() -> str | None:
+    """libmagic, which `reuse lint` (python-magic) loads to tell text from binary files."""
+    return ctypes.util.find_library("magic")
+
+
+FOUND = {"chromium": chromium_path, "postgresql": postgresql_bin_dir, "libmagic": libmagic_path}
 
 
 def missing() -> list[str]:

@@ -100,6 +100,8 @@ def test_envvars_carry_exactly_the_credential_injection(job, simulator):
         "EXOSCALE_API_KEY": API_KEY,
         "EXOSCALE_API_SECRET": API_SECRET,
         "EXOSCALE_PARTNER_API_URL": simulator.url,
+        # the optional journal input left empty: AWX injects "", which the modules read as "not set"
+        "EXOSCALE_PARTNER_JOURNAL": "",
     }
 
 
