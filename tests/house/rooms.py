@@ -59,6 +59,12 @@ RULES = (
         why="a module is documentation plus a declaration; its logic lives in module_utils",
     ),
     Rule(
+        room="filters",
+        files=("plugins/filter/*.py",),
+        only=("ansible.errors", MODULE_UTILS + "._client"),
+        why="the report's filters compute and render on the controller: no HTTP, no module glue",
+    ),
+    Rule(
         room="simulator",
         files=("simulator/*.py", "simulator/**/*.py"),
         forbidden=(COLLECTION, "plugins"),
