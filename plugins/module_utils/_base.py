@@ -60,6 +60,28 @@ def explain(exc):
     return " ".join(["%s." % exc, CLOCK_HELP, measured] + ([] if expired else [AUTH_HELP]))
 
 
+def failure_text(exc):
+    """'Failed to <what was being done>: <the error>' for a client error (see PartnerModule.call)."""
+    return "Failed to %s: %s" % (getattr(exc, "doing", None) or DOING_UNKNOWN, explain(exc))
+
+
+def organization_options():
+    """The options of one organization: partner_org's top-level options, partner_orgs' list entries."""
+    return dict(
+        id=dict(type="str"),
+        client_id=dict(type="str"),
+        name=dict(type="str", aliases=["display_name"]),
+        owner_email=dict(type="str"),
+        address=dict(type="str"),
+        building_number=dict(type="str"),
+        postcode=dict(type="str", aliases=["postal_code"]),
+        city=dict(type="str"),
+        country=dict(type="str"),
+        state=dict(type="str", default="active", choices=list(_lifecycle.STATES)),
+        purge=dict(type="bool", default=False),
+    )
+
+
 def credentials_problem(params):
     """The failure message when api_key or api_secret is missing (or blank), or a connection option is out of range."""
     missing = [name for name in ("api_key", "api_secret") if not (params.get(name) or "").strip()]
@@ -136,9 +158,9 @@ class PartnerModule:
     def warn(self, msg):
         self.module.warn(msg)
 
-    def fail_api(self, exc, doing):
+    def fail_api(self, exc):
         """Fail with the API's status and message, saying what was being done."""
-        self.fail("Failed to %s: %s" % (doing, explain(exc)), status=exc.status, api_message=exc.api_message)
+        self.fail(failure_text(exc), status=exc.status, api_message=exc.api_message)
 
     def call(self, doing, operation, **kwargs):
         """Call a client method by name; a client error raised here carries `doing` for run() to report.
@@ -168,7 +190,7 @@ class PartnerModule:
         try:
             work()
         except _client.ExoscaleAPIException as exc:
-            self.fail_api(exc, getattr(exc, "doing", None) or DOING_UNKNOWN)
+            self.fail_api(exc)
         except _lifecycle.AmbiguousOrganization as exc:
             self.fail(str(exc), organization_ids=exc.ids)
         except _lifecycle.LifecycleError as exc:

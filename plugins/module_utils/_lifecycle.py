@@ -302,6 +302,17 @@ def plan_set(orgs, entries, unlisted="keep"):
 # ---------------------------------------------------------------------------------------------
 
 
+def fetch_candidates(call, org_id=None):
+    """The organizations a lookup may designate, with exactly one GET: the one with `org_id` ([] when
+    it does not exist), else the whole list. `call` is PartnerModule.call."""
+    if org_id is None:
+        return call("list organizations", "list_distributor_organizations")["organizations"]
+    try:
+        return [call("get organization %s" % org_id, "get_distributor_organization", id=org_id)]
+    except _client.ExoscaleAPINotFoundException:
+        return []
+
+
 def converge(call, current, actions, entry, check_mode=False):
     """Perform `actions` (from plan_entry) for one organization; returns (organization, done, error).
 

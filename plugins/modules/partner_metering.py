@@ -563,7 +563,7 @@ def outcome_problem(outcome, transaction_id, organization_id):
 
 
 def outcome_state(outcome):
-    return (outcome.entry or {}).get("state") if outcome.entry is not None else None
+    return outcome.entry["state"] if outcome.entry else None
 
 
 # -- the two forms of the task ------------------------------------------------------------------

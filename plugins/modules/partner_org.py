@@ -202,24 +202,13 @@ drift:
   sample: {"name": {"current": "Customer Corp", "desired": "Customer Corporation"}}
 """
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
-from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule
-
-
-def fetch_candidates(pm, entry):
-    """The organizations the entry may designate, with exactly one GET (one by id, else the list)."""
-    key, value = _lifecycle.lookup_key(entry)
-    if key != "id":
-        return pm.call("list organizations", "list_distributor_organizations")["organizations"]
-    try:
-        return [pm.call("get organization %s" % value, "get_distributor_organization", id=value)]
-    except _client.ExoscaleAPINotFoundException:
-        return []
+from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle
+from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, organization_options
 
 
 def ensure(pm):
     entry = _lifecycle.validate_entry({field: pm.params[field] for field in _lifecycle.ENTRY_FIELDS})
-    current = _lifecycle.find_current(fetch_candidates(pm, entry), entry)
+    current = _lifecycle.find_current(_lifecycle.fetch_candidates(pm.call, entry["id"]), entry)
     planned = _lifecycle.plan_entry(current, entry)
     org, done, error = _lifecycle.converge(pm.call, current, planned, entry, check_mode=pm.check_mode)
     if error is not None:
@@ -238,19 +227,7 @@ def ensure(pm):
 def main():
     pm = PartnerModule(
         uuid_options=("id",),
-        argument_spec=dict(
-            id=dict(type="str"),
-            client_id=dict(type="str"),
-            name=dict(type="str", aliases=["display_name"]),
-            owner_email=dict(type="str"),
-            address=dict(type="str"),
-            building_number=dict(type="str"),
-            postcode=dict(type="str", aliases=["postal_code"]),
-            city=dict(type="str"),
-            country=dict(type="str"),
-            state=dict(type="str", default="active", choices=["active", "suspended", "terminated"]),
-            purge=dict(type="bool", default=False),
-        ),
+        argument_spec=organization_options(),
         required_one_of=[("id", "client_id", "name")],
         mutually_exclusive=[("id", "client_id")],
         supports_check_mode=True,

@@ -345,13 +345,12 @@ usage_errors:
       returned: always
 """
 
+from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle
 from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, explain
 from ansible_collections.exoscale.partner.plugins.module_utils._client import (
     ORG_STATUSES,
     ExoscaleAPIException,
-    ExoscaleAPINotFoundException,
     validate_period,
-    validate_uuid,
 )
 from ansible_collections.exoscale.partner.plugins.module_utils._parallel import run_each, validate_concurrency
 
@@ -368,16 +367,6 @@ def argument_spec():
         concurrency=dict(type="int", default=8),
         on_usage_error=dict(type="str", choices=["fail", "continue"], default="fail"),
     )
-
-
-def candidates(partner, org_id):
-    """The organization with this id ([] when it does not exist), or all of them."""
-    if org_id is None:
-        return partner.call("list organizations", "list_distributor_organizations")["organizations"]
-    try:
-        return [partner.call("get organization %s" % org_id, "get_distributor_organization", id=org_id)]
-    except ExoscaleAPINotFoundException:
-        return []
 
 
 def matches(org, params):
@@ -456,11 +445,9 @@ def fail_on(partner, failures):
 
 def gather(partner):
     params = partner.params
-    if params["id"] is not None:
-        validate_uuid(params["id"], "id")
     periods = asked_periods(params)
     validate_concurrency(params["concurrency"])
-    organizations = [org for org in candidates(partner, params["id"]) if matches(org, params)]
+    organizations = [org for org in _lifecycle.fetch_candidates(partner.call, params["id"]) if matches(org, params)]
     result = {}
     if params["usage"]:
         failures = attach_usage(partner, organizations, periods)

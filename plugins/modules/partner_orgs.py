@@ -256,7 +256,11 @@ summary:
 """
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle, _parallel
-from ansible_collections.exoscale.partner.plugins.module_utils._base import DOING_UNKNOWN, PartnerModule, explain
+from ansible_collections.exoscale.partner.plugins.module_utils._base import (
+    PartnerModule,
+    failure_text,
+    organization_options,
+)
 from ansible_collections.exoscale.partner.plugins.module_utils._client import ExoscaleAPIException
 
 UNLISTED_STATE = {"suspend": "suspended", "terminate": _lifecycle.TERMINATED}
@@ -303,7 +307,7 @@ def validated_entries(pm):
 
 def error_text(error):
     if isinstance(error, ExoscaleAPIException):
-        return "Failed to %s: %s" % (getattr(error, "doing", None) or DOING_UNKNOWN, explain(error))
+        return failure_text(error)
     return str(error)
 
 
@@ -429,22 +433,9 @@ def converge_all(pm):
 
 
 def main():
-    entry_options = dict(
-        id=dict(type="str"),
-        client_id=dict(type="str"),
-        name=dict(type="str", aliases=["display_name"]),
-        owner_email=dict(type="str"),
-        address=dict(type="str"),
-        building_number=dict(type="str"),
-        postcode=dict(type="str", aliases=["postal_code"]),
-        city=dict(type="str"),
-        country=dict(type="str"),
-        state=dict(type="str", default="active", choices=list(_lifecycle.STATES)),
-        purge=dict(type="bool", default=False),
-    )
     pm = PartnerModule(
         argument_spec=dict(
-            organizations=dict(type="list", elements="dict", required=True, options=entry_options),
+            organizations=dict(type="list", elements="dict", required=True, options=organization_options()),
             unlisted=dict(type="str", default="keep", choices=["keep", "suspend", "terminate"]),
             unlisted_confirm=dict(type="bool", default=False),
             concurrency=dict(type="int", default=8),
