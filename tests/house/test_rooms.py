@@ -40,6 +40,7 @@ BAD_HOUSE = {
     "plugins/filter/bad_filter.py": """
         import tools.headers
         from ansible_collections.exoscale.partner.bench import run
+        from ansible_collections.exoscale.partner.plugins.module_utils import _client
     """,
     "simulator/__init__.py": "",
     "simulator/server.py": """
@@ -60,6 +61,7 @@ def test_the_checker_reports_each_broken_rule(tmp_path):
     assert reported == [
         ("plugins/filter/bad_filter.py:1", "tools.headers"),
         ("plugins/filter/bad_filter.py:2", "ansible_collections.exoscale.partner.bench.run"),
+        ("plugins/filter/bad_filter.py:3", "ansible_collections.exoscale.partner.plugins.module_utils._client"),
         ("plugins/inventory/bad_inventory.py:2", "simulator.control"),
         ("plugins/module_utils/_client.py:2", "ansible.module_utils.basic.AnsibleModule"),
         ("plugins/module_utils/_journal.py:2", "ansible.errors"),

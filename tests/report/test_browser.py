@@ -13,9 +13,12 @@ network log must list no URL but the page itself (a canary page proves the log w
 
 from __future__ import annotations
 
+import csv
+import datetime
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,12 +33,19 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.whic
 KEY = "EXObrowser000000000000000000"
 SECRET = "browser-test-secret-not-real"
 SCREENSHOT = os.path.join(ROOT, "build", "usage-report.png")
+# A spreadsheet would run these as formulas (CSV injection): the CSV files must not.
+HOSTILE_NAME = '=HYPERLINK("http://evil.example","x")'
+HOSTILE_CLIENT_ID = "@SUM(1+1)*cmd|' /C calc'!A0"
+WITHOUT_USAGE = "No Usage SA"  # no usage in the report month: its row says 0.00
+MONEY = re.compile(r"-?[0-9]+\.[0-9]{2,}")
 NAMES = [
     'Müller & Söhne <GmbH> "Zürich"',
     "Café 😀 Lausanne",
     "O'Brien, Dublin",
     "</td><script>document.title='pwned'</script>",
-] + ["Customer %02d AG" % number for number in range(26)]
+    HOSTILE_NAME,
+    WITHOUT_USAGE,
+] + ["Customer %02d AG" % number for number in range(24)]
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -93,6 +103,7 @@ class Dom(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.counts, self.names, self.scripts, self.title = {}, [], 0, ""
+        self.amounts = []  # (class, text) of every amount of the cards and the table
         self._in = []
 
     def handle_starttag(self, tag, attrs):
@@ -111,6 +122,9 @@ class Dom(html.parser.HTMLParser):
             self.names.append(data)
         if self._in and self._in[-1][0] == "title" and len(self._in) < 4:
             self.title += data
+        amount = [css for css in (self._in[-1][1] if self._in else []) if css.startswith("total-")]
+        if amount and data.strip():
+            self.amounts.append((amount[0], data.strip()))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +138,7 @@ def report(tmp_path_factory):
         organizations = [
             sim.admin.seed_org(
                 display_name=name,
-                client_id="crm-%03d" % number,
+                client_id=HOSTILE_CLIENT_ID if name == HOSTILE_NAME else "crm-%03d" % number,
                 billing_address={
                     "name": name,
                     "street-name": "S",
@@ -135,6 +149,7 @@ def report(tmp_path_factory):
             )
             for number, name in enumerate(NAMES)
         ]
+        sim.admin.seed_usage(organizations[NAMES.index(WITHOUT_USAGE)]["id"], previous_month(), [])
         env = dict(
             os.environ,
             ANSIBLE_COLLECTIONS_PATH=str(scratch / "collections"),
@@ -161,6 +176,12 @@ def report(tmp_path_factory):
     return {"html": str(scratch / "out" / page), "organizations": organizations, "scratch": scratch}
 
 
+def previous_month():
+    """The month the role reports on by default."""
+    first = datetime.datetime.now(datetime.timezone.utc).date().replace(day=1)
+    return (first - datetime.timedelta(days=1)).strftime("%Y-%m")
+
+
 def test_screenshot_is_saved_under_build(report, tmp_path):
     os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
     if os.path.exists(SCREENSHOT):
@@ -182,6 +203,28 @@ def test_rendered_dom_holds_the_charts_and_every_name(report, tmp_path):
     assert sorted(dom.names) == sorted(NAMES)  # the table, as the browser parsed it: escaping held
     assert dom.counts.get("script", 0) == 0
     assert "pwned" not in dom.title
+
+
+def test_money_reads_the_same_in_the_cards_and_the_table(report, tmp_path):
+    dom = Dom()
+    dom.feed(chromium(tmp_path, "money", "--dump-dom", "file://" + report["html"]))
+    kinds = {css for css, _text in dom.amounts}
+    assert kinds == {"total-excl-vat", "total-incl-vat"}
+    assert len(dom.amounts) >= 2 * len(NAMES)  # every row of the table, the cards and the grand totals
+    assert [text for _css, text in dom.amounts if not MONEY.fullmatch(text)] == []
+    assert ("total-excl-vat", "0.00") in dom.amounts  # the organization without usage
+
+
+def test_the_csv_files_carry_no_formula(report):
+    out = report["scratch"] / "out"
+    for name in sorted(os.listdir(out)):
+        if name.endswith(".csv"):
+            with open(out / name, encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            [hostile] = {row["name"] for row in rows if HOSTILE_NAME in row["name"]}
+            assert hostile == "'" + HOSTILE_NAME, name
+            assert {row["client_id"] for row in rows if row["name"] == hostile} == {"'" + HOSTILE_CLIENT_ID}, name
+            assert [row["total_excl_vat"] for row in rows if not MONEY.fullmatch(row["total_excl_vat"])] == [], name
 
 
 def test_the_page_requests_nothing_but_itself(report, tmp_path):

@@ -11,18 +11,22 @@ import datetime
 import decimal
 import io
 import random
+import re
 from xml.etree import ElementTree
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.exoscale.partner.plugins.filter.usage_report import (
-    FilterModule,
-    usage_report,
-    usage_report_csv,
-    usage_report_periods,
-    usage_report_svg,
-)
+from ansible_collections.exoscale.partner.plugins.filter import usage_report as report_plugin
+from ansible_collections.exoscale.partner.plugins.filter import usage_report_csv as csv_plugin
+from ansible_collections.exoscale.partner.plugins.filter import usage_report_periods as periods_plugin
+from ansible_collections.exoscale.partner.plugins.filter import usage_report_svg as svg_plugin
+
+usage_report = report_plugin.usage_report
+usage_report_csv = csv_plugin.usage_report_csv
+usage_report_periods = periods_plugin.usage_report_periods
+usage_report_svg = svg_plugin.usage_report_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY_NAMES = [
@@ -103,7 +107,7 @@ def test_an_organization_with_two_currencies_gets_one_row_per_currency():
     report = usage_report(orgs, "2026-01")
     assert [(row["currency"], row["total_excl_vat"]) for row in report["organizations"]] == [
         ("CHF", "1.00"),
-        ("USD", "2"),
+        ("USD", "2.00"),
     ]
     assert report["totals"]["CHF"]["organizations"] == report["totals"]["USD"]["organizations"] == 1
 
@@ -116,9 +120,9 @@ def test_amounts_stay_exact_whatever_their_form():
     ]
     report = usage_report([org(1, {"2026-01": [record("CHF", lines, excl="100.3", incl=100.3)]})], "2026-01")
     assert [item["quantity"] for item in report["lines"]] == ["0.00003", "0.00001", "123456789012.123456789"]
-    assert [item["total_excl_vat"] for item in report["lines"]] == ["0.1", "0.2", "100"]
-    assert report["products"]["CHF"][1]["total_excl_vat"] == "0.2"
-    assert report["totals"]["CHF"]["total_excl_vat"] == "100.3"
+    assert [item["total_excl_vat"] for item in report["lines"]] == ["0.10", "0.20", "100.00"]
+    assert report["products"]["CHF"][1]["total_excl_vat"] == "0.20"
+    assert report["totals"]["CHF"]["total_excl_vat"] == "100.30"
     assert "e" not in usage_report_csv(report, "lines").lower().split("\r\n", 1)[1].replace("about", "")
 
 
@@ -146,9 +150,9 @@ def test_empty_months_and_an_organization_without_usage():
     ]
     report = usage_report(orgs, "2026-01", ["2025-11", "2025-12", "2026-01"])
     assert report["trend"]["CHF"] == [
-        {"period": "2025-11", "total_excl_vat": "5", "total_incl_vat": "5"},
-        {"period": "2025-12", "total_excl_vat": "0", "total_incl_vat": "0"},
-        {"period": "2026-01", "total_excl_vat": "7.5", "total_incl_vat": "8"},
+        {"period": "2025-11", "total_excl_vat": "5.00", "total_incl_vat": "5.00"},
+        {"period": "2025-12", "total_excl_vat": "0.00", "total_incl_vat": "0.00"},
+        {"period": "2026-01", "total_excl_vat": "7.50", "total_incl_vat": "8.00"},
     ]
     rows = {row["name"]: row for row in report["organizations"]}
     assert rows["Org 2"] == dict(
@@ -159,10 +163,10 @@ def test_empty_months_and_an_organization_without_usage():
         currency="",
         lines=0,
         usage_error="",
-        total_excl_vat="0",
-        total_incl_vat="0",
+        total_excl_vat="0.00",
+        total_incl_vat="0.00",
     )
-    assert rows["Org 3"]["total_excl_vat"] == "0"
+    assert rows["Org 3"]["total_excl_vat"] == "0.00"
     assert report["totals"]["CHF"]["organizations"] == 1
     # a month with no usage at all: no currency, no line, but a valid report
     empty = usage_report(orgs, "2025-12", ["2025-12"])
@@ -188,7 +192,7 @@ def test_a_failed_usage_request_is_listed_and_never_shown_as_zero():
     ]
     failed = report["organizations"][1]
     assert (failed["usage_error"], failed["total_excl_vat"], failed["currency"]) == ("HTTP 503: down", "", "")
-    assert report["totals"]["CHF"]["total_excl_vat"] == "5"
+    assert report["totals"]["CHF"]["total_excl_vat"] == "5.00"
 
 
 def test_a_thousand_organizations_add_up_to_an_independent_sum():
@@ -317,10 +321,132 @@ def test_periods_window():
     assert len(usage_report_periods(None)) == 6
 
 
-def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {
-        "usage_report",
-        "usage_report_periods",
-        "usage_report_csv",
-        "usage_report_svg",
-    }
+@pytest.mark.parametrize("plugin", [report_plugin, csv_plugin, periods_plugin, svg_plugin])
+def test_each_file_registers_the_one_filter_it_documents(plugin):
+    documented = yaml.safe_load(plugin.DOCUMENTATION)["name"]
+    assert plugin.__name__.rsplit(".", 1)[1] == documented
+    assert plugin.FilterModule().filters() == {documented: getattr(plugin, documented)}
+
+
+AMOUNTS = ("total_excl_vat", "total_incl_vat")
+MONEY = re.compile(r"-?[0-9]+\.[0-9]{2,}")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def every_amount(report):
+    """(where, amount text) of every amount in the report."""
+    found = []
+    for kind in ("organizations", "lines"):
+        found += [("%s[%d]" % (kind, index), row[key]) for index, row in enumerate(report[kind]) for key in AMOUNTS]
+    for currency, total in report["totals"].items():
+        found += [("totals." + currency, total[key]) for key in AMOUNTS]
+    for part in ("products", "trend"):
+        for currency, entries in report[part].items():
+            found += [("%s.%s" % (part, currency), entry[key]) for entry in entries for key in AMOUNTS]
+    found += [("top." + currency, entry["total_excl_vat"]) for currency, top in report["top"].items() for entry in top]
+    return found
+
+
+@pytest.mark.parametrize(
+    "amount, printed",
+    [
+        ("0", "0.00"),
+        ("0.0", "0.00"),
+        ("-0.0", "0.00"),
+        (0, "0.00"),
+        ("7.5", "7.50"),
+        (7.5, "7.50"),
+        ("12", "12.00"),
+        ("1E+2", "100.00"),
+        ("0.30", "0.30"),
+        ("0.00003", "0.00003"),
+        ("3e-05", "0.00003"),
+        ("-42.00005", "-42.00005"),
+        ("12345678901234567890123.4", "12345678901234567890123.40"),
+    ],
+)
+def test_money_is_printed_exactly_with_at_least_two_decimals_everywhere(amount, printed):
+    orgs = [
+        org(1, {"2026-01": [record("CHF", [line("a", "1", amount, amount)])]}),
+        org(2, {"2026-01": []}),  # no usage: its row says 0.00, never 0 or 0.0
+    ]
+    report = usage_report(orgs, "2026-01", ["2025-12", "2026-01"])
+    amounts = every_amount(report)
+    assert [where for where, _text in amounts if not MONEY.fullmatch(_text)] == []
+    assert report["lines"][0]["total_excl_vat"] == report["totals"]["CHF"]["total_incl_vat"] == printed
+    assert report["trend"]["CHF"] == [
+        {"period": "2025-12", "total_excl_vat": "0.00", "total_incl_vat": "0.00"},
+        {"period": "2026-01", "total_excl_vat": printed, "total_incl_vat": printed},
+    ]
+    assert report["organizations"][1]["total_excl_vat"] == "0.00"
+    rows = list(csv.DictReader(io.StringIO(usage_report_csv(report, "organizations"), newline="")))
+    assert [(row["name"], row["total_excl_vat"], row["total_incl_vat"]) for row in rows] == [
+        ("Org 1", printed, printed),
+        ("Org 2", "0.00", "0.00"),
+        ("Grand total (CHF)", printed, printed),
+    ]
+
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "-",
+    "=",
+]
+
+
+def hostile_report():
+    orgs = [
+        dict(
+            org(
+                number,
+                {
+                    "2026-01": [
+                        record(
+                            "CHF",
+                            [
+                                dict(
+                                    line(text, "-3", "-42.00005", "-45.36005", variable=text),
+                                    description=text,
+                                    unit=text,
+                                )
+                            ],
+                        )
+                    ]
+                },
+                name=text,
+            ),
+            client_id=text,
+        )
+        for number, text in enumerate(HOSTILE)
+    ]
+    orgs.append(org(99, {}, name="Safe 'quoted' name", usage_errors=[{"period": "2026-01", "msg": "-1: failed"}]))
+    return usage_report(orgs, "2026-01")
+
+
+@pytest.mark.parametrize("kind", ["lines", "organizations"])
+def test_csv_text_that_a_spreadsheet_would_run_gets_a_leading_quote(kind):
+    report = hostile_report()
+    rows = list(csv.DictReader(io.StringIO(usage_report_csv(report, kind), newline="")))
+    text_columns = ["client_id", "name"] + (["product", "variable", "description", "unit"] if kind == "lines" else [])
+    for row, hostile in zip(rows, HOSTILE):
+        assert [row[column] for column in text_columns] == ["'" + hostile] * len(text_columns)
+    for row, source in zip(rows, report[kind]):
+        # numbers stay numbers: negative amounts and quantities are written as they are
+        assert [row[column] for column in AMOUNTS] == [source[column] for column in AMOUNTS]
+        assert row["organization_id"] == source["organization_id"]
+    assert rows[0]["total_excl_vat"] == "-42.00005"
+    if kind == "lines":
+        assert {row["quantity"] for row in rows} == {"-3"}
+    else:
+        assert rows[len(HOSTILE)]["name"] == "Safe 'quoted' name"
+        assert rows[len(HOSTILE)]["usage_error"] == "'-1: failed"
+        assert rows[-1]["name"] == "Grand total (CHF)"
+        assert rows[-1]["total_excl_vat"] == report["totals"]["CHF"]["total_excl_vat"] == "-336.00040"
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    formula_like = [cell for row in rows for cell in row.values() if cell.startswith(starts)]
+    assert [cell for cell in formula_like if not NUMBER.fullmatch(cell)] == []
