@@ -12,8 +12,9 @@ nothing else in the project does. For each guide it
   the title gets the page label `ansible_collections.exoscale.partner.docsite.NAME` and every other
   section `...docsite.NAME.SLUG` (SLUG is GitHub's anchor of the heading), the labels
   `antsibull-docs lint-collection-docs` wants; a link to a section (`#slug`) or to another guide
-  that is already RST (`other.md#slug`) becomes a `:ref:`; a link to another repository file
-  (`../examples/`, a guide still in Markdown) becomes its GitHub URL;
+  that is already RST or converted in the same run (`other.md#slug`) becomes a `:ref:`; a link to
+  another repository file (`../examples/`, a guide still in Markdown) becomes its GitHub URL;
+  Markdown tables become list-tables;
 - writes docs/docsite/rst/NAME.rst and removes docs/NAME.md (one source per guide);
 - says what is left to do by hand: add NAME to docs/docsite/extra-docs.yml, point the links of
   README.md, CONTRIBUTING.md and the other guides at the RST page, then `make docsite`.
@@ -54,16 +55,17 @@ def plain_text(inlines: list) -> str:
     return "".join(parts)
 
 
-def link_target(guide: str, url: str) -> tuple[str, str]:
-    """("ref", label) for a section of this guide or of a guide already in RST; ("url", url) otherwise."""
+def link_target(guide: str, url: str, converting: frozenset = frozenset()) -> tuple[str, str]:
+    """("ref", label) for a section of this guide or of a guide in RST (or converting); ("url", url) otherwise."""
     if EXTERNAL.match(url):
         return "url", url
-    path, _, slug = url.partition("#")
+    path, _hash, slug = url.partition("#")
     if not path:
         return "ref", label(guide, slug or None)
     target = posixpath.normpath(posixpath.join("docs", path))
     name = posixpath.basename(target)[: -len(".md")] if target.endswith(".md") else None
-    if name and posixpath.dirname(target) == "docs" and os.path.isfile(os.path.join(GUIDES, name + ".rst")):
+    in_rst = name in converting or os.path.isfile(os.path.join(GUIDES, f"{name}.rst"))
+    if name and posixpath.dirname(target) == "docs" and in_rst:
         return "ref", label(name, slug or None)
     kind = "tree" if path.endswith("/") or os.path.isdir(os.path.join(ROOT, target)) else "blob"
     return "url", f"{REPOSITORY}/{kind}/main/{target}" + (f"#{slug}" if slug else "")
@@ -80,8 +82,8 @@ class Rewriter:
     lines; each table is replaced by a placeholder and written as a list-table afterwards.
     """
 
-    def __init__(self, guide: str):
-        self.guide = guide
+    def __init__(self, guide: str, converting: frozenset):
+        self.guide, self.converting = guide, converting
         self.tables: list[tuple[int, list[list[list]]]] = []  # (header rows, rows of cells' blocks)
 
     def __call__(self, node):
@@ -98,7 +100,7 @@ class Rewriter:
             return node
         if node.get("t") == "Link":
             _attr, inlines, (url, _title) = node["c"]
-            kind, target = link_target(self.guide, url)
+            kind, target = link_target(self.guide, url, self.converting)
             if kind == "ref":
                 return raw_rst(f":ref:`{plain_text(inlines)} <{target}>`")
             return dict(node, c=[node["c"][0], self(inlines), [target, ""]])
@@ -144,11 +146,12 @@ def list_tables(tables: list[tuple[int, list[list[list]]]], api_version: list) -
     return written
 
 
-def convert(markdown_path: str) -> str:
+def convert(markdown_path: str, converting: frozenset = frozenset()) -> str:
+    """The RST of a Markdown guide; converting: the names of the guides converted in the same run."""
     guide = os.path.basename(markdown_path)[: -len(".md")]
     read = ["pandoc", "--from", "gfm", "--to", "json", markdown_path]
     tree = json.loads(subprocess.run(read, check=True, capture_output=True).stdout)
-    rewriter = Rewriter(guide)
+    rewriter = Rewriter(guide, converting)
     rst = pandoc_rst(rewriter(tree["blocks"]), tree["pandoc-api-version"])
     for number, table in enumerate(list_tables(rewriter.tables, tree["pandoc-api-version"])):
         rst = rst.replace(table_placeholder(number), table + "\n")
@@ -166,11 +169,12 @@ def main(argv: list[str]) -> int:
         print("guide_to_rst: pandoc is needed (apt-get install pandoc); it is used only for this one-time step")
         return 1
     os.makedirs(GUIDES, exist_ok=True)
+    converting = frozenset(os.path.basename(path)[: -len(".md")] for path in argv)
     for markdown_path in argv:
         guide = os.path.basename(markdown_path)[: -len(".md")]
         destination = os.path.join(GUIDES, guide + ".rst")
         with open(destination, "w", encoding="utf-8") as handle:
-            handle.write(convert(markdown_path))
+            handle.write(convert(markdown_path, converting))
         os.remove(markdown_path)
         print(f"guide_to_rst: wrote {os.path.relpath(destination, ROOT)}, removed {markdown_path}")
     print(
