@@ -6,15 +6,16 @@ PYTHON  ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 VENV221 := .venv-2.21
-SUITES  := style reuse house metadata changelog docs-check lint simulator-tests units integration sanity build awx reliability bench journal report \
+SUITES  := style reuse house metadata changelog docs-check lint simulator-tests units integration sanity build awx reliability bench journal report docsite-check \
            units-2.21 integration-2.21 sanity-2.21
 
-.PHONY: help venv test docs demo clean $(SUITES)
+.PHONY: help venv test docs docsite demo clean $(SUITES)
 
 help:
 	@echo "make test             all suites + summary (tools/run_tests.py, 2 at a time; PARTNER_TEST_JOBS=1 streams): $(SUITES)"
 	@echo "make SUITE            one suite, e.g. make sanity, make build, make sanity-2.21"
 	@echo "make docs             regenerate docs/modules/ (the docs suite fails when it is stale)"
+	@echo "make docsite          build the collection's docsite into build/docsite/html/ (tools/docsite.py, offline)"
 	@echo "make demo             run the offline demo (tools/demo.py)"
 	@echo "make venv             create/refresh $(VENV) and $(VENV221);  make clean  remove generated files"
 
@@ -31,6 +32,9 @@ $(SUITES): venv
 
 docs: venv
 	$(VPY) tools/quality_gates.py docs-write
+
+docsite: venv
+	$(VPY) tools/docsite.py
 
 demo: venv
 	$(VPY) tools/demo.py

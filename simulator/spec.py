@@ -5,7 +5,7 @@
 
 The spec is read from the installed ``exoscale`` package, never copied. Checks the spec cannot
 express (it sets no ``additionalProperties`` and no ``required`` on metering) are added on top in
-``stricter_request_errors`` and documented in docs/simulator.md.
+``stricter_request_errors`` and documented in docs/docsite/rst/simulator.rst.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def validate_period(value):
 
 
 def stricter_request_errors(spec, route, query_pairs, body):
-    """Checks beyond what the spec can express; see docs/simulator.md."""
+    """Checks beyond what the spec can express; see docs/docsite/rst/simulator.rst."""
     declared = {param["name"] for param in route.operation.get("parameters", []) if param["in"] == "query"}
     for name, value in query_pairs:
         if name not in declared:

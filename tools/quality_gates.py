@@ -79,6 +79,7 @@ DEV_ONLY = (
     "tests/bench/",
     "tests/reliability/",
     "tests/house/",
+    "tests/docsite/",
     "tests/output/",
     "tests/integration/inventory",
     "changelogs/.plugin-cache.yaml",
@@ -98,8 +99,8 @@ SHIPPED = (
     "plugins/filter/usage_report.py",
     "roles/usage_report/meta/argument_specs.yml",
     "roles/usage_report/templates/usage-report.html.j2",
-    "docs/simulator.md",
-    "docs/modules/index.rst",
+    "docs/docsite/extra-docs.yml",
+    "docs/docsite/rst/simulator.rst",
     "changelogs/changelog.yaml",
     "requirements.txt",
 )

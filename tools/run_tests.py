@@ -83,6 +83,7 @@ SUITES = {
     "bench": (PYTEST + ["tests/bench"], ("tests/bench",), None),
     "journal": (PYTEST + ["tests/journal"], ("tests/journal",), None),
     "report": (PYTEST + ["tests/report"], ("tests/report",), None),
+    "docsite-check": (PYTEST + ["tests/docsite"], ("tests/docsite",), None),
     "units-2.21": (ANSIBLE_TEST_2_21 + ["units"], (PYTHON_2_21, "tests/unit"), NO_2_21),
     "integration-2.21": (ANSIBLE_TEST_2_21 + ["integration"], (PYTHON_2_21, "tests/integration/targets"), NO_2_21),
     "sanity-2.21": (ANSIBLE_TEST_2_21 + ["sanity"], (PYTHON_2_21, "galaxy.yml"), NO_2_21),

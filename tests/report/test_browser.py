@@ -19,7 +19,6 @@ import html.parser
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -27,9 +26,11 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from chromium import CHROMIUM, MISSING, chromium  # noqa: E402
+
 from simulator.control import SimulatorProcess  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 KEY = "EXObrowser000000000000000000"
 SECRET = "browser-test-secret-not-real"
 SCREENSHOT = os.path.join(ROOT, "build", "usage-report.png")
@@ -46,33 +47,9 @@ NAMES = [
     HOSTILE_NAME,
     WITHOUT_USAGE,
 ] + ["Customer %02d AG" % number for number in range(24)]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--hide-scrollbars",
-]
 
 if not CHROMIUM:
-    pytest.skip(
-        "SKIPPED LOUDLY: no chromium found (install the Debian package 'chromium', which make venv does where it can)",
-        allow_module_level=True,
-    )
-
-
-def chromium(tmp_path, name, *arguments, timeout=120):
-    profile = tmp_path / ("profile-" + name)  # fresh profile per run: no cache, no state
-    command = [CHROMIUM, *FLAGS, "--user-data-dir=%s" % profile, *arguments]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    pytest.skip(MISSING, allow_module_level=True)
 
 
 def requested_urls(net_log_path):
