@@ -264,8 +264,9 @@ def verdict(results: list[dict]) -> str:
 
 def print_summary(results: list[dict], total_seconds: float, jobs: int) -> None:
     banner("make test summary")
+    width = max(len(result["name"]) for result in results)
     for result in results:
-        print(f"{result['name']:<17} {result['status']:<7} {result['seconds']:7.1f}s  {result['note']}")
+        print(f"{result['name']:<{width}} {result['status']:<7} {result['seconds']:7.1f}s  {result['note']}")
         for line in result["closing"]:
             print(f"    {line}")
     print(f"total {total_seconds:.1f}s wall clock ({jobs} at a time), {verdict(results)}")
