@@ -7,11 +7,9 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
 
   metadata    no tests/sanity/ignore-*.txt has an entry; requires_ansible's lower bound is the
               oldest ansible-core line `make test` runs (tests/requirements-dev.txt)
-  changelog   a changelogs/fragments/ entry exists when plugins/ changed since the last release (its
-              git tag X.Y.Z or vX.Y.Z, else the commit that last changed changelogs/changelog.yaml;
-              skipped, saying so, before the first release); `antsibull-changelog lint`; a trial
-              `release` of the version in galaxy.yml (in a scratch copy) renders a changelog with
-              the release summary
+  changelog   a fragment when plugins/ changed since the last release (check_fragments);
+              `antsibull-changelog lint`; a trial `release` of galaxy.yml's version (in a scratch
+              copy) renders the release summary and announces every plugin
   ansible-lint ansible-lint (profile from .ansible-lint) on examples/, roles/ and the integration targets
   build       `ansible-galaxy collection build`; the tarball holds no dev-only file; `install --force`
               into a clean path; the installed collection runs the demo (tools/demo.py --installed)

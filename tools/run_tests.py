@@ -89,7 +89,7 @@ INTEGRATION_TARGET = re.compile(r"^Running (\S+) integration test")
 SANITY_TEST = re.compile(r'^Running sanity test "([^"]+)"(?: on Python (\S+))?')
 SANITY_NOT_FOUND = re.compile(r"^ansible_test\.py: sanity: .*(?:not found here, skipped: ([\d. ]+)\)|only Python)")
 GATE_NOTE = re.compile(r"^quality_gates: (?!\$ |PASS )")  # a gate's findings, not its commands
-STYLE_NOTE = re.compile(r"^(?:Found \d+ errors?|\d+ files? would be reformatted)")  # ruff
+NOX_NOTE = re.compile(r"^nox > Session \S+ (?:aborted|failed)")  # why a nox session failed
 PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
 
 
@@ -136,7 +136,7 @@ def run_suite(name: str, stream: bool) -> dict:
             log_file.write(line)
             if PYTEST_CLOSING.match(line.strip()):
                 closing.append(line.strip())
-            if any(p.match(line) for p in (INTEGRATION_TARGET, SANITY_TEST, SANITY_NOT_FOUND, GATE_NOTE, STYLE_NOTE)):
+            if any(p.match(line) for p in (INTEGRATION_TARGET, SANITY_TEST, SANITY_NOT_FOUND, GATE_NOTE, NOX_NOTE)):
                 lines.append(line)
         returncode = process.wait()
     return {
@@ -166,8 +166,8 @@ def describe(lines: list[str]) -> str:
             note += f" (NOT on {not_found[0].group(1).strip()}: not found here)" if not_found[0].group(1) else " ONLY"
         return note
     gate_notes = [line.split(": ", 1)[1].strip() for line in lines if GATE_NOTE.match(line)]
-    style_notes = [line.strip() for line in lines if STYLE_NOTE.match(line)]
-    return gate_notes[-1] if gate_notes else "; ".join(style_notes)
+    nox_notes = [line[len("nox > ") :].strip() for line in lines if NOX_NOTE.match(line)]
+    return gate_notes[-1] if gate_notes else "; ".join(nox_notes)
 
 
 def banner(text: str) -> None:

@@ -97,3 +97,12 @@ def test_every_suite_is_a_make_target_and_the_makefile_lists_none_itself(capsys)
     assert not listing, f"the Makefile lists suites itself: {listing}"
     unknown = subprocess.run(["make", "-n", "-C", ROOT, "no-such-suite"], capture_output=True, text=True, check=False)
     assert unknown.returncode != 0
+
+
+def test_a_failed_nox_session_says_why_in_the_summary():
+    lines = [
+        "nox > Running session license-check\n",
+        "nox > Session license-check aborted: license-check failed (took 9 seconds).\n",
+    ]
+    matched = [line for line in lines if run_tests.NOX_NOTE.match(line)]
+    assert run_tests.describe(matched) == "Session license-check aborted: license-check failed (took 9 seconds)."
