@@ -1,35 +1,21 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run ansible-test (sanity, units, integration) on this collection.
+"""Run ansible-test (sanity, units, integration) on this collection, the way that works on these machines.
 
 Usage: .venv/bin/python tools/ansible_test.py {sanity,units,integration,layout,clean} [extra ansible-test args]
 (layout: only build the copy and print its path; clean: remove the copy and its ansible-test output)
 
-ansible-test only runs from a directory whose path ends in ansible_collections/exoscale/partner,
-and the repository root is the collection root. So this script first mirrors the repository's
-files (git-tracked plus untracked-but-not-ignored) into
-$TMPDIR/exoscale-partner-<hash of this checkout's path>-core<X.Y>/ansible_collections/exoscale/partner
-(or $PARTNER_COLLECTION_TREE/ansible_collections/exoscale/partner) and runs ansible-test there.
-It runs the ansible-test of the Python running it: .venv/bin/python (ansible-core 2.19) or
-.venv-2.21/bin/python (2.21); each line gets its own copy.
-The copy must live outside any git work tree: ansible-test would otherwise ask the enclosing
-repository which files exist, and see none.
-
-Machine quirks it handles (see README "Testing"):
-- Python interpreters: every python3.X the ansible-core line supports (read from its public CLI,
-  the choices of `ansible-test sanity --help` for --python: 3.8-3.13 for 2.19, 3.9-3.14 for 2.21;
-  a changed help text stops with a message saying so) that actually runs is put on PATH through a
-  folder of symlinks (pyenv shims for non-global versions fail, so pyenv's real binaries are used).
-- `--venv` makes ansible-test bootstrap pip with a script downloaded from a host that may be
-  unreachable; if the cached script is missing and that host does not answer, an equivalent
-  script is written that installs pip from the pip wheel (fetched from PyPI by pip download).
-  The pip version per ansible-core line is ANSIBLE_TEST_PIP_BY_LINE; a new line warns what to add.
-  PARTNER_GET_PIP_SHIM=always|never|auto (default auto).
-- Sanity runs with --venv over all those Pythons (PARTNER_PYTHONS="3.11 3.12" limits the set).
-  When no Python other than the controller's is found it runs --venv --python X.Y, saying so.
-  PARTNER_SANITY_LOCAL=1 runs --local --python X.Y --requirements instead (no venvs; note that
-  ansible-test then installs its own sanity pins into the current venv).
+ansible-test only runs from a path ending in ansible_collections/exoscale/partner, outside any git
+work tree: the repository's files (tracked plus untracked-not-ignored) are mirrored into
+$TMPDIR/exoscale-partner-<hash of this checkout>-core<X.Y>/ansible_collections/exoscale/partner (or
+$PARTNER_COLLECTION_TREE/...), one copy per ansible-core line (the Python running this script).
+- Pythons: every python3.X this ansible-test supports (read from `ansible-test sanity --help`) that
+  really runs is linked into a folder first on PATH (pyenv shims of non-global versions fail).
+  PARTNER_PYTHONS="3.11 3.12" limits the set; sanity runs --venv over them.
+- `--venv` bootstraps pip with a script from a host that may be unreachable: then an equivalent
+  script installing pip from its PyPI wheel is written (ANSIBLE_TEST_PIP_BY_LINE;
+  PARTNER_GET_PIP_SHIM=always|never|auto). PARTNER_SANITY_LOCAL=1 runs sanity --local instead.
 """
 
 from __future__ import annotations
@@ -139,32 +125,15 @@ def log(message: str) -> None:
 
 def source_files() -> list[str]:
     """Repository files to test: git-tracked plus untracked files that .gitignore does not exclude."""
-    if os.path.isdir(os.path.join(ROOT, ".git")) and shutil.which("git"):
-        output = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        ).stdout.decode()
-        names = [name for name in output.split("\0") if name]
-        return sorted(name for name in names if os.path.isfile(os.path.join(ROOT, name)))
-    return walk_without_git()
-
-
-def walk_without_git() -> list[str]:
-    skip_dirs = {".git", ".venv", "build", "dist", ".cache", "__pycache__", ".pytest_cache", ".tox"}
-    names = []
-    for directory, subdirs, files in os.walk(ROOT):
-        relative_dir = os.path.relpath(directory, ROOT)
-        subdirs[:] = [
-            d
-            for d in subdirs
-            if d not in skip_dirs
-            and not d.startswith(".venv")
-            and os.path.normpath(os.path.join(relative_dir, d)) != os.path.join("tests", "output")
-        ]
-        names += [os.path.normpath(os.path.join(relative_dir, f)) for f in files if not f.endswith(".pyc")]
-    return sorted(names)
+    if not os.path.isdir(os.path.join(ROOT, ".git")) and not os.path.isfile(os.path.join(ROOT, ".git")):
+        raise SystemExit(f"ansible_test.py: {ROOT} is not a git checkout; clone the repository to run the tests")
+    output = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return sorted(name for name in output.split("\0") if name and os.path.isfile(os.path.join(ROOT, name)))
 
 
 def layout_collection() -> str:

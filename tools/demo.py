@@ -6,11 +6,17 @@
 Starts the simulator (with six months of realistic usage history), provisions the customers of
 examples/customers.yml, reruns the playbook to show that nothing changes, suspends one customer, shows
 usage, writes the monthly usage report (examples/usage_report.yml) under build/demo-report/, prints
-the path of its HTML page, and stops the simulator. Offline.
+the path of its HTML page, and stops the simulator. Offline. Exits non-zero when a step fails, a
+customer is not created exactly once, or a rerun or check mode sends a change.
+
+    python tools/demo.py                      # with this repository as exoscale.partner
+    python tools/demo.py --installed DIR      # with the collection installed under DIR (the build suite)
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shlex
 import shutil
@@ -21,10 +27,10 @@ import tempfile
 REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPOSITORY_ROOT)
 
+import yaml  # noqa: E402  pylint: disable=wrong-import-position
+
 from simulator.control import SimulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 
-PLAYBOOK = os.path.join(REPOSITORY_ROOT, "examples", "provision_customers.yml")
-REPORT_PLAYBOOK = os.path.join(REPOSITORY_ROOT, "examples", "usage_report.yml")
 REPORT_DEST = os.path.join(REPOSITORY_ROOT, "build", "demo-report")
 HISTORY_MONTHS = 6
 DEMO_KEY = "EXOdemo0000000000000000000"
@@ -52,7 +58,12 @@ def collection_path(scratch):
     return scratch
 
 
-def run_playbook(env, *extra, playbook=PLAYBOOK):
+def created_client_ids(requests):
+    created = [r for r in requests if r.get("operation") == "create-distributor-organization" and r["status"] == 200]
+    return sorted(json.loads(r["body"])["client-id"] for r in created)
+
+
+def run_playbook(env, *extra, playbook="provision_customers.yml"):
     command = [
         ansible_playbook(),
         "-i",
@@ -61,9 +72,9 @@ def run_playbook(env, *extra, playbook=PLAYBOOK):
         "local",
         "-e",
         "ansible_python_interpreter=%s" % sys.executable,
-        playbook,
+        os.path.join(env["DEMO_EXAMPLES"], playbook),
     ] + list(extra)
-    print("$ ansible-playbook %s %s" % (os.path.relpath(playbook, REPOSITORY_ROOT), shlex.join(extra)), flush=True)
+    print("$ ansible-playbook examples/%s %s" % (playbook, shlex.join(extra)), flush=True)
     if subprocess.call(command, env=env, cwd=REPOSITORY_ROOT) != 0:
         sys.exit("The playbook failed; see its output above.")
 
@@ -72,7 +83,14 @@ def mutating(requests):
     return [r for r in requests if r["method"] != "GET"]
 
 
-def main():
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--installed", metavar="DIR", help="collections path holding an installed exoscale.partner")
+    installed = parser.parse_args(argv).installed
+    root = os.path.join(installed, "ansible_collections", "exoscale", "partner") if installed else REPOSITORY_ROOT
+    examples = os.path.join(root, "examples")
+    with open(os.path.join(examples, "customers.yml"), encoding="utf-8") as handle:
+        customers = sorted(customer["client_id"] for customer in yaml.safe_load(handle)["customers"])
     heading("1. Start the Exoscale Partner API simulator (local, offline)")
     with tempfile.TemporaryDirectory(prefix="exoscale-partner-demo-") as scratch:
         with SimulatorProcess(
@@ -81,7 +99,7 @@ def main():
             print("Simulator listening on %s" % sim.url)
             env = dict(
                 os.environ,
-                ANSIBLE_COLLECTIONS_PATH=collection_path(scratch),
+                ANSIBLE_COLLECTIONS_PATH=installed or collection_path(scratch),
                 ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
                 ANSIBLE_LOCALHOST_WARNING="false",
                 ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
@@ -89,10 +107,13 @@ def main():
                 EXOSCALE_API_KEY=DEMO_KEY,
                 EXOSCALE_API_SECRET=DEMO_SECRET,
                 EXOSCALE_PARTNER_API_URL=sim.url,
+                DEMO_EXAMPLES=examples,
             )
 
             heading("2. Provision the customers listed in examples/customers.yml")
             run_playbook(env, "--tags", "provision")
+            if created_client_ids(sim.admin.requests()) != customers:
+                sys.exit("Each customer must be created once: %s" % created_client_ids(sim.admin.requests()))
 
             heading("3. Run the same playbook again: nothing to change")
             sim.admin.clear_requests()
@@ -116,7 +137,7 @@ def main():
             run_playbook(env, "--tags", "usage")
 
             heading("7. The monthly usage report of the previous month: CSV, JSON and an HTML page with charts")
-            run_playbook(env, "-e", "report_dest=%s" % REPORT_DEST, playbook=REPORT_PLAYBOOK)
+            run_playbook(env, "-e", "report_dest=%s" % REPORT_DEST, playbook="usage_report.yml")
 
         heading("8. Simulator stopped. Against the real API, set EXOSCALE_API_KEY and EXOSCALE_API_SECRET.")
         pages = sorted(name for name in os.listdir(REPORT_DEST) if name.endswith(".html"))
@@ -124,4 +145,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

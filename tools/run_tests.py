@@ -3,23 +3,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run the project's test suites and print a summary; exit non-zero if any suite failed.
 
-Usage: .venv/bin/python tools/run_tests.py [-j JOBS] [SUITE ...]     (default: all suites)
+Usage: .venv/bin/python tools/run_tests.py [-j JOBS] [--list] [SUITE ...]     (default: all suites)
 
-Suites: style, licences and import rules; ansible-test (sanity, units, integration) on ansible-core
-2.19 and, with .venv-2.21, on 2.21; the release gates of tools/quality_gates.py (metadata,
-changelog, docs, lint, build); the pytest suites (tests/simulator, tests/awx, tests/reliability,
-tests/bench, ...).
-
-Suites run JOBS at a time (default 2, or PARTNER_TEST_JOBS), longest first when build/test-logs/
-durations.json knows them from an earlier run. Suites that use the same ansible-test copy of the
-collection (tools/ansible_test.py: one per ansible-core line) never run side by side. With one job,
-each suite's output streams to the terminal; with more, each suite's log is printed whole when the
-suite ends. Every suite's output is in build/test-logs/<suite>.log.
-
-The summary lists every suite with PASS/FAIL/SKIPPED, its duration and what it ran (pytest's closing
-line, integration targets, sanity tests and the Pythons they really ran on); a skipped suite says
-why, and the last line counts the skipped suites: "all N suites passed" only when none was skipped;
-it also names the sanity suites that ran on fewer Pythons than their ansible-test supports.
+The suites are SUITES below, the one list (the Makefile reads it with --list). They run JOBS at a
+time (default 2, or PARTNER_TEST_JOBS), longest first when build/test-logs/durations.json knows
+them; suites sharing a copy of the collection (LOCKS) never run side by side. With one job, output
+streams to the terminal; else each suite's log is printed when it ends; all logs are in
+build/test-logs/<suite>.log. The summary gives each suite's PASS/FAIL/SKIPPED (a skip says why),
+time and what it ran (pytest's closing line, integration targets, sanity tests and the Pythons they
+ran on); "all N suites passed" only when none was skipped; it names sanity runs on fewer Pythons.
 """
 
 from __future__ import annotations
@@ -45,34 +37,29 @@ GATES = [PYTHON, os.path.join(ROOT, "tools", "quality_gates.py")]
 PYTHON_2_21 = os.path.join(ROOT, ".venv-2.21", "bin", "python")
 ANSIBLE_TEST_2_21 = [PYTHON_2_21, os.path.join(ROOT, "tools", "ansible_test.py")]
 NO_2_21 = "no .venv-2.21 (ansible-core 2.21 needs Python 3.12+; make venv creates it when one exists)"
-STYLE_PATHS = ["plugins", "simulator", "tools", "bench", "tests"]
-# Each suite is one command; `style` runs three, stopping at the first failure.
-STYLE = [
-    "sh",
-    "-c",
-    f'"{BIN}/ruff" check {" ".join(STYLE_PATHS)} && "{BIN}/ruff" format --check {" ".join(STYLE_PATHS)} '
-    f'&& "{PYTHON}" tools/headers.py',
-]
+# antsibull-nox sessions (noxfile.py, antsibull-nox.toml), each in its own venv under .nox/ (kept between
+# runs). CI=true: the formatters check instead of rewriting files, and the output is plain text.
+NOX = ["env", "CI=true", PYTHON, "-m", "nox", "--reuse-existing-virtualenvs", "--session"]
+NEEDS_NOX = (f"{BIN}/nox", "noxfile.py")
+NO_NOX = "nox is not installed in this venv: run make venv"
 
-# The suites, in the order they run (when no earlier durations are known).
-# To add one: a line  "name": (command, (paths that must all exist), "why it is skipped when the first
-# path is missing" or None),  then add the name to SUITES in the Makefile. The command runs from the
-# repository root, with its output in build/test-logs/<name>.log; a missing path makes it SKIPPED
-# (with the note, or "<path> does not exist"), and the summary says so. A suite that runs
-# tools/ansible_test.py or tools/quality_gates.py is kept from running beside the others using the
-# same copy of the collection (see LOCKS); nothing to declare for that.
+# The suites, in the order they run (when no earlier durations are known); the Makefile reads their
+# names from here (--list). To add one, add one line:
+#   "name": (command, (paths that must all exist), "why it is skipped when the first path is missing" or None),
+# The command runs from the repository root, with its output in build/test-logs/<name>.log; a missing
+# path makes it SKIPPED (with the note, or "<path> does not exist"), and the summary says so. A suite
+# that runs tools/ansible_test.py or tools/quality_gates.py is kept from running beside the others
+# using the same copy of the collection (see LOCKS); nothing to declare for that.
 SUITES = {
-    "style": (STYLE, (f"{BIN}/ruff", "pyproject.toml"), "ruff is not installed in this venv: run make venv"),
-    "reuse": (
-        [f"{BIN}/reuse", "lint"],
-        (f"{BIN}/reuse", "REUSE.toml"),
-        "reuse is not installed in this venv: run make venv",
-    ),
+    "lint": (NOX + ["lint"], NEEDS_NOX, NO_NOX),
+    "license-check": (NOX + ["license-check"], NEEDS_NOX, NO_NOX),
     "house": (PYTEST + ["tests/house"], ("tests/house",), None),
     "metadata": (GATES + ["metadata"], ("meta/runtime.yml",), None),
+    "extra-checks": (NOX + ["extra-checks"], NEEDS_NOX, NO_NOX),
     "changelog": (GATES + ["changelog"], ("changelogs/config.yaml",), None),
-    "docs-check": (GATES + ["docs"], ("plugins",), None),
-    "lint": (GATES + ["lint"], (".ansible-lint",), None),
+    "docs-check": (NOX + ["docs-check"], NEEDS_NOX, NO_NOX),
+    "ansible-lint": (GATES + ["ansible-lint"], (".ansible-lint",), None),
+    "build-import-check": (NOX + ["build-import-check"], NEEDS_NOX, NO_NOX),
     "simulator-tests": (PYTEST + ["tests/simulator"], ("tests/simulator",), None),
     "units": (ANSIBLE_TEST + ["units"], ("tests/unit",), None),
     "integration": (ANSIBLE_TEST + ["integration"], ("tests/integration/targets",), None),
@@ -103,7 +90,7 @@ INTEGRATION_TARGET = re.compile(r"^Running (\S+) integration test")
 SANITY_TEST = re.compile(r'^Running sanity test "([^"]+)"(?: on Python (\S+))?')
 SANITY_NOT_FOUND = re.compile(r"^ansible_test\.py: sanity: .*(?:not found here, skipped: ([\d. ]+)\)|only Python)")
 GATE_NOTE = re.compile(r"^quality_gates: (?!\$ |PASS )")  # a gate's findings, not its commands
-STYLE_NOTE = re.compile(r"^(?:Found \d+ errors?|\d+ files? would be reformatted|headers: .*)")  # ruff, headers.py
+NOX_NOTE = re.compile(r"^nox > Session \S+ (?:aborted|failed)")  # why a nox session failed
 PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
 
 
@@ -150,7 +137,7 @@ def run_suite(name: str, stream: bool) -> dict:
             log_file.write(line)
             if PYTEST_CLOSING.match(line.strip()):
                 closing.append(line.strip())
-            if any(p.match(line) for p in (INTEGRATION_TARGET, SANITY_TEST, SANITY_NOT_FOUND, GATE_NOTE, STYLE_NOTE)):
+            if any(p.match(line) for p in (INTEGRATION_TARGET, SANITY_TEST, SANITY_NOT_FOUND, GATE_NOTE, NOX_NOTE)):
                 lines.append(line)
         returncode = process.wait()
     return {
@@ -180,8 +167,8 @@ def describe(lines: list[str]) -> str:
             note += f" (NOT on {not_found[0].group(1).strip()}: not found here)" if not_found[0].group(1) else " ONLY"
         return note
     gate_notes = [line.split(": ", 1)[1].strip() for line in lines if GATE_NOTE.match(line)]
-    style_notes = [line.strip() for line in lines if STYLE_NOTE.match(line)]
-    return gate_notes[-1] if gate_notes else "; ".join(style_notes)
+    nox_notes = [line[len("nox > ") :].strip() for line in lines if NOX_NOTE.match(line)]
+    return gate_notes[-1] if gate_notes else "; ".join(nox_notes)
 
 
 def banner(text: str) -> None:
@@ -278,8 +265,9 @@ def verdict(results: list[dict]) -> str:
 
 def print_summary(results: list[dict], total_seconds: float, jobs: int) -> None:
     banner("make test summary")
+    width = max(len(result["name"]) for result in results)
     for result in results:
-        print(f"{result['name']:<17} {result['status']:<7} {result['seconds']:7.1f}s  {result['note']}")
+        print(f"{result['name']:<{width}} {result['status']:<7} {result['seconds']:7.1f}s  {result['note']}")
         for line in result["closing"]:
             print(f"    {line}")
     print(f"total {total_seconds:.1f}s wall clock ({jobs} at a time), {verdict(results)}")
@@ -291,8 +279,12 @@ def print_summary(results: list[dict], total_seconds: float, jobs: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("PARTNER_TEST_JOBS", "2")))
+    parser.add_argument("--list", action="store_true", help="print the suite names and exit (the Makefile reads them)")
     parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"default: all ({', '.join(SUITES)})")
     args = parser.parse_args(argv)
+    if args.list:
+        print(" ".join(SUITES))
+        return 0
     unknown = [name for name in args.suites if name not in SUITES]
     if unknown:
         print(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}", file=sys.stderr)

@@ -1,16 +1,18 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""tools/run_tests.py: skips are said and counted, locked suites never overlap, results keep their order."""
+"""tools/run_tests.py: one list of suites; skips are said and counted, locked suites never overlap, order is kept."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 import run_tests  # noqa: E402  pylint: disable=wrong-import-position
 
 # Fails when another suite holding the same lock is running: its marker file exists.
@@ -80,3 +82,27 @@ def test_the_sanity_note_names_the_pythons_it_ran_on_and_those_it_did_not():
     assert run_tests.describe(lines) == (
         "2 sanity tests ran; compile/import on Python 3.9 3.10 (NOT on 3.13 3.14: not found here)"
     )
+
+
+def test_every_suite_is_a_make_target_and_the_makefile_lists_none_itself(capsys):
+    assert run_tests.main(["--list"]) == 0
+    assert capsys.readouterr().out.split() == list(run_tests.SUITES)
+    names = list(run_tests.SUITES)
+    dry_run = subprocess.run(["make", "-n", "-C", ROOT, *names], capture_output=True, text=True, check=False)
+    assert dry_run.returncode == 0, dry_run.stderr
+    for name in names:
+        assert f"tools/run_tests.py {name}\n" in dry_run.stdout
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as handle:
+        listing = [line for line in handle if len(set(line.split()) & set(names)) > 2]
+    assert not listing, f"the Makefile lists suites itself: {listing}"
+    unknown = subprocess.run(["make", "-n", "-C", ROOT, "no-such-suite"], capture_output=True, text=True, check=False)
+    assert unknown.returncode != 0
+
+
+def test_a_failed_nox_session_says_why_in_the_summary():
+    lines = [
+        "nox > Running session license-check\n",
+        "nox > Session license-check aborted: license-check failed (took 9 seconds).\n",
+    ]
+    matched = [line for line in lines if run_tests.NOX_NOTE.match(line)]
+    assert run_tests.describe(matched) == "Session license-check aborted: license-check failed (took 9 seconds)."

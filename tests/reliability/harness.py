@@ -1,7 +1,7 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run the collection's modules in-process against a real simulator (used by tests/reliability and tools/soak.py).
+"""Run the collection's modules in-process against a real simulator (used by its tests and soak.py).
 
 A module run goes through the whole module code path (AnsibleModule argument parsing, the module, _base,
 the real _client over HTTP to the simulator); only the AnsiballZ wrapper and the process start are skipped,

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A short soak run (tools/soak.py) as a smoke test: a higher fault rate, few tasks."""
+"""A short soak run (tests/reliability/soak.py) as a smoke test: a higher fault rate, few tasks."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ import re
 import subprocess
 import sys
 
-import harness
-
 
 def test_short_soak_run_has_no_duplicates_nor_double_billing():
     done = subprocess.run(
         [
             sys.executable,
-            os.path.join(harness.REPOSITORY_ROOT, "tools", "soak.py"),
+            os.path.join(os.path.dirname(os.path.abspath(__file__)), "soak.py"),
             "--tasks",
             "60",
             "--fault-rate",

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Soak test: many mixed module tasks against the simulator with scripted faults; prints robustness figures.
 
-    python tools/soak.py [--tasks 1000] [--fault-rate 0.1] [--seed 1]
+    python tests/reliability/soak.py [--tasks 1000] [--fault-rate 0.1] [--seed 1]
 
 Each task runs one module in-process (the real module code, the real client over HTTP to a simulator
 subprocess; see tests/reliability/harness.py). Before a task, with probability --fault-rate, one fault is
@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import random
 import signal
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "reliability"))
-
-import harness  # noqa: E402
+import harness  # the folder of this script is first on sys.path
 
 harness.make_importable()
 
