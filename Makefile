@@ -6,7 +6,7 @@ PYTHON  ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 VENV221 := .venv-2.21
-SUITES  := style reuse house metadata changelog docs-check lint simulator-tests units integration sanity build awx reliability bench journal report \
+SUITES  := style reuse house metadata changelog docs-check lint simulator-tests units integration sanity build awx reliability bench journal report eda \
            units-2.21 integration-2.21 sanity-2.21
 
 .PHONY: help venv test docs demo clean $(SUITES)

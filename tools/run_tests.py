@@ -45,7 +45,7 @@ GATES = [PYTHON, os.path.join(ROOT, "tools", "quality_gates.py")]
 PYTHON_2_21 = os.path.join(ROOT, ".venv-2.21", "bin", "python")
 ANSIBLE_TEST_2_21 = [PYTHON_2_21, os.path.join(ROOT, "tools", "ansible_test.py")]
 NO_2_21 = "no .venv-2.21 (ansible-core 2.21 needs Python 3.12+; make venv creates it when one exists)"
-STYLE_PATHS = ["plugins", "simulator", "tools", "bench", "tests"]
+STYLE_PATHS = ["plugins", "extensions", "simulator", "tools", "bench", "tests"]
 # Each suite is one command; `style` runs three, stopping at the first failure.
 STYLE = [
     "sh",
@@ -83,6 +83,7 @@ SUITES = {
     "bench": (PYTEST + ["tests/bench"], ("tests/bench",), None),
     "journal": (PYTEST + ["tests/journal"], ("tests/journal",), None),
     "report": (PYTEST + ["tests/report"], ("tests/report",), None),
+    "eda": (PYTEST + ["tests/eda"], ("tests/eda",), None),
     "units-2.21": (ANSIBLE_TEST_2_21 + ["units"], (PYTHON_2_21, "tests/unit"), NO_2_21),
     "integration-2.21": (ANSIBLE_TEST_2_21 + ["integration"], (PYTHON_2_21, "tests/integration/targets"), NO_2_21),
     "sanity-2.21": (ANSIBLE_TEST_2_21 + ["sanity"], (PYTHON_2_21, "galaxy.yml"), NO_2_21),
