@@ -16,7 +16,8 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
               skipped, saying so, before the first release); `antsibull-changelog lint`; a trial
               `release` of the version in galaxy.yml (in a scratch copy) renders a changelog with
               the release summary
-  lint        ansible-lint (profile from .ansible-lint) on examples/, roles/ and the integration targets
+  lint        ansible-lint (profile from .ansible-lint) on examples/, roles/, the EDA rulebooks and the
+              integration targets
   build       `ansible-galaxy collection build`; the tarball holds the product and no dev-only
               file; `install --force` into a clean path; the installed collection runs
               examples/provision_customers.yml against the simulator (twice: the rerun changes nothing)
@@ -399,8 +400,9 @@ def gate_changelog() -> None:
 def gate_lint() -> None:
     copy, env = laid_out()
     targets = os.path.join("tests", "integration", "targets")
+    rulebooks = os.path.join("extensions", "eda", "rulebooks")
     run(
-        [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", "roles", targets],
+        [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", "roles", rulebooks, targets],
         cwd=copy,
         env=env,
     )
