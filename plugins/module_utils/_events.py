@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import math
 import re
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
@@ -120,7 +121,7 @@ def scrub(text, secrets):
 
 def seconds(value, field, minimum=1):
     """A number of seconds of at least ``minimum`` (int or float, not bool), else ValueError naming the field."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError("%s: expected a number of seconds, got %r" % (field, value))
     if value < minimum:
         raise ValueError("%s: must be at least %s seconds, got %r" % (field, minimum, value))

@@ -177,7 +177,7 @@ def test_next_wait_honours_retry_after(rules):
     assert rules.next_wait(60, 5) == 60
 
 
-@pytest.mark.parametrize("value", [0, 0.5, -1, "60", True, None, float("nan")])
+@pytest.mark.parametrize("value", [0, 0.5, -1, "60", True, None, float("nan"), float("inf")])
 def test_bad_seconds(rules, value):
     with pytest.raises(ValueError, match="interval"):
         rules.seconds(value, "interval")
