@@ -109,7 +109,7 @@ def template_inert(value):
 def scrub(text, secrets):
     """``text`` with every secret replaced by ***."""
     for secret in secrets:
-        if secret:
+        if secret and isinstance(secret, str):
             text = text.replace(secret, "***")
     return text
 

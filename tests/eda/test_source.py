@@ -350,6 +350,7 @@ def bad_arguments(tmp_path):
         ({"escape_templates": "yes"}, "escape_templates: expected true or false"),
         ({"api_key": None, "api_secret": None}, "Missing Exoscale API credentials (api_key, api_secret)"),
         ({"api_secret": ""}, "Missing Exoscale API credentials (api_secret)"),
+        ({"api_key": 1234}, "api_key: expected a string, got int"),
         ({"journal": str(tmp_path / "missing" / "j.sqlite3")}, "does not exist"),
         ({"journal": str(not_a_journal)}, "not a SQLite database"),
         ({"journal": ""}, "journal: expected a non-empty string"),
@@ -360,10 +361,10 @@ def bad_arguments(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("index", range(18))
+@pytest.mark.parametrize("index", range(19))
 def test_bad_arguments_stop_the_source_at_start(source, sim, tmp_path, index):
     cases = bad_arguments(tmp_path)
-    assert len(cases) == 18
+    assert len(cases) == 19
     changes, words = cases[index]
     args = dict(api_url=sim.url, api_key=KEY, api_secret=SECRET)
     args.update(changes)

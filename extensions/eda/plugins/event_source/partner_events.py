@@ -157,10 +157,11 @@ def collection_import_path(source_file):
     return os.path.dirname(os.path.dirname(os.path.dirname(root)))
 
 
-if collection_import_path(os.path.abspath(__file__)) not in sys.path:
-    sys.path.insert(0, collection_import_path(os.path.abspath(__file__)))
+_IMPORT_PATH = collection_import_path(os.path.abspath(__file__))
+if _IMPORT_PATH not in sys.path:
+    sys.path.insert(0, _IMPORT_PATH)
 
-from ansible_collections.exoscale.partner.plugins.module_utils import (  # noqa: I001 (after the sys.path line)
+from ansible_collections.exoscale.partner.plugins.module_utils import (
     _client,
     _events,
     _journal,
@@ -245,6 +246,9 @@ def parse_arguments(args, environ):
         )
     given = dict(DEFAULTS, **args)
     try:
+        for name in CREDENTIAL_ARGS:
+            if not isinstance(args.get(name, ""), str):
+                raise ValueError("%s: expected a string, got %s" % (name, type(args[name]).__name__))
         credentials = resolve_credentials({name: args.get(name) for name in CREDENTIAL_ARGS}, environ)
         settings = dict(
             credentials=credentials,
