@@ -507,6 +507,7 @@ class Watcher:
                 self.save_state()
             finally:
                 self.close()
+                LOG.info("stopped%s", ", state saved in %s" % self.settings["state_file"] if self.saved else "")
 
 
 async def main(queue, args):
