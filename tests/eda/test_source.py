@@ -411,3 +411,35 @@ def test_collection_path_is_found_from_the_file(source):
     with pytest.raises(ImportError, match="installed collection"):
         source.collection_import_path(os.path.join(os.sep, "src", "extensions", "eda", "plugins", "x", "f.py"))
     assert sys.modules["ansible_collections.exoscale.partner.plugins.module_utils._client"]
+
+
+def test_usage_outage_is_reported_once_and_a_vanished_organization_is_not_one(watch, sim):
+    acme, globex = seed(sim, "Acme"), seed(sim, "Globex")
+    clock = Clock()
+    source = watch(clock=clock, usage_thresholds={"CHF": "500"}, usage_interval=60)
+    sim.admin.add_fault(operation=USAGE_OPERATION, organization=acme, action="status", status=404)
+    assert source.poll() == []  # acme's usage: 404, as if removed after the list; not an outage
+    sim.admin.add_fault(operation=USAGE_OPERATION, count=2, action="status", status=503)
+    clock.advance(minutes=1)
+    (error,) = source.poll()
+    assert (error["type"], error["operation"]) == ("api_error", "list_usage")
+    assert "503" in error["error"] and error["error"].endswith("(2 of 2 organizations failed)")
+    sim.admin.seed_usage(globex, "2026-01", [usage_record("CHF", 750)])
+    clock.advance(minutes=1)
+    recovered, crossed = source.poll()
+    assert (recovered["type"], recovered["operation"]) == ("api_recovered", "list_usage")
+    assert (crossed["type"], crossed["organization"]["id"]) == ("usage_threshold_crossed", globex)
+
+
+def test_a_journal_that_breaks_is_an_outage_not_the_end(watch, sim, tmp_path):
+    from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+
+    path = tmp_path / "metering.sqlite3"
+    _journal.open_journal(str(path)).close()
+    source = watch(journal=str(path))
+    source.poll()
+    source.watcher.store.close()
+    path.write_bytes(b"this is no longer a database" * 200)
+    (error,) = source.poll(times=2)
+    assert (error["type"], error["operation"]) == ("api_error", "read_journal")
+    assert "not a SQLite database" in error["error"]
