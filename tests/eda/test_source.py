@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import sys
+import threading
 
 import pytest
 from conftest import KEY, SECRET, seed
@@ -443,3 +444,28 @@ def test_a_journal_that_breaks_is_an_outage_not_the_end(watch, sim, tmp_path):
     (error,) = source.poll(times=2)
     assert (error["type"], error["operation"]) == ("api_error", "read_journal")
     assert "not a SQLite database" in error["error"]
+
+
+def test_usage_reads_run_concurrently_within_the_bound(watch, sim):
+    for name in ("A", "B", "C", "D", "E", "F"):
+        seed(sim, name)
+    source = watch(usage_thresholds={"CHF": "1"}, concurrency=2)
+    read = source.watcher.client.list_distributor_organization_usage
+    pairs = threading.Barrier(2, timeout=30)  # breaks unless two reads are in flight together
+    lock, in_flight, most = threading.Lock(), [0], [0]
+
+    def counted(**kwargs):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            pairs.wait()
+            return read(**kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    source.watcher.client.list_distributor_organization_usage = counted
+    assert source.poll() == []
+    assert most[0] == 2 and not pairs.broken
+    assert operations(sim).count(USAGE_OPERATION) == 6
