@@ -49,3 +49,14 @@ def test_rulebook_arguments_are_accepted_and_its_playbooks_exist(path, source, t
             playbook = rule["action"].get("run_playbook", {}).get("name")
             if playbook:
                 assert os.path.isfile(os.path.join(REPOSITORY_ROOT, playbook)), playbook
+
+
+def test_documentation_names_exactly_the_arguments_the_source_takes(source):
+    documentation = yaml.safe_load(source.DOCUMENTATION)
+    assert sorted(documentation["options"]) == sorted(source.CREDENTIAL_ARGS + tuple(source.DEFAULTS))
+    for name, default in source.DEFAULTS.items():
+        assert documentation["options"][name].get("default") == default, name
+    assert documentation["version_added"] == "0.1.0"
+    (example,) = yaml.safe_load(source.EXAMPLES)
+    (arguments,) = [entry[SOURCE] for entry in example["sources"]]
+    assert set(arguments) <= set(documentation["options"])

@@ -66,8 +66,8 @@ options:
     default: 60
   usage_thresholds:
     description:
-      - A mapping of currency to an amount (a decimal string, or a list of them), for example
-        V({CHF: "500", EUR: ["400", "1000"]}).
+      - 'A mapping of currency to an amount (a decimal string, or a list of them), for example
+        V({CHF: "500", EUR: ["400", "1000"]}).'
       - The current month's total excluding VAT of each organization that is not terminated is compared
         exactly (no floating point) with the thresholds of its currency; reaching one emits
         C(usage_threshold_crossed) once per organization, month and threshold.
@@ -92,12 +92,14 @@ options:
     type: str
   escape_templates:
     description:
-      - Make every string from the API or the journal template-inert (C({{) becomes C({{ '{{' }}), and so
-        on) so that a playbook templating the event gets the original text back, and nothing a customer
-        typed into a name is ever evaluated.
-      - Set to V(false) only for consumers that never template events (C(print_event), a forwarder):
-        with V(false) an organization named C({{ lookup('env', 'EXOSCALE_API_SECRET') }}) prints the
-        secret in any playbook the rule runs.
+      - >-
+        Make every string from the API or the journal template-inert (C({{) becomes C({{ '{{' }}),
+        and so on), so that a playbook templating the event gets the original text back and nothing a
+        customer typed into a name is ever evaluated.
+      - >-
+        Set to V(false) only for consumers that never template events, such as C(print_event) or a
+        forwarder. With V(false), an organization named C({{ lookup('env', 'EXOSCALE_API_SECRET') }})
+        prints the secret in any playbook the rule runs.
     type: bool
     default: true
 requirements:
