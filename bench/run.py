@@ -7,21 +7,25 @@
     .venv/bin/python bench/run.py --quick         # smoke run, about a minute
     .venv/bin/python bench/run.py --orgs 500 --forks 20 --json result.json
 
-Prints five tables: API requests per partner_org task (from the simulator's request log),
+Prints these tables: API requests per partner_org task (from the simulator's request log),
 time per partner_org_info task vs an ansible.builtin.uri task, converging --orgs organizations
 with a serial loop vs one host per organization at --forks, the same work (and a no-op over
---large-orgs) with one partner_orgs task side by side with one host per organization, and the
-simulator's throughput.
+--large-orgs) with one partner_orgs task side by side with one host per organization, the
+simulator's throughput, the usage of many organizations, and the partner_events source's time from
+a status change to its event at interval 1.
 Uses the Python running it for ansible-playbook (it needs ansible-core and requests).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import os
 import platform
+import runpy
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -459,6 +463,60 @@ def usage_gathering(runner, count, months, latency, serial_months):
 # ------------------------------------------------------------------------------------------ output
 
 
+def load_event_source(workdir):
+    """The partner_events source, run as ansible-rulebook runs it (runpy) from the Runner's installed layout."""
+    installed = os.path.join(workdir, "collections", "ansible_collections", "exoscale", "partner")
+    return runpy.run_path(os.path.join(installed, "extensions", "eda", "plugins", "event_source", "partner_events.py"))
+
+
+def event_latency(sim, workdir, changes, interval=1):
+    """Seconds from a status change (admin hook) to the source's status_changed event, `changes` times."""
+    source = load_event_source(workdir)
+    sim.admin.reset()
+    org = sim.admin.seed_org(
+        display_name="Latency",
+        billing_address={
+            "name": "Latency",
+            "country": "CH",
+            "city": "Zurich",
+            "postal-code": "8001",
+            "street-name": "Bench Street",
+        },
+    )
+
+    async def measure():
+        queue = asyncio.Queue()
+        args = dict(api_url=sim.url, api_key=KEY, api_secret=SECRET, interval=interval)
+        task = asyncio.create_task(source["main"](queue, args))
+        latencies = []
+        try:
+            while len(sim.admin.requests()) < 2:  # the baseline poll is done
+                await asyncio.sleep(0.05)
+            for number in range(changes):
+                await asyncio.sleep(interval * (number % 4) / 4)  # changes at different points of the interval
+                changed = time.monotonic()
+                sim.admin.set_status(org["id"], "suspended" if number % 2 == 0 else "active")
+                event = await asyncio.wait_for(queue.get(), timeout=60)
+                latencies.append(time.monotonic() - changed)
+                assert event["type"] == "status_changed", event
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        return latencies
+
+    latencies = asyncio.run(measure())
+    return [
+        {
+            "interval_s": interval,
+            "changes": len(latencies),
+            "min_s": round(min(latencies), 3),
+            "median_s": round(statistics.median(latencies), 3),
+            "max_s": round(max(latencies), 3),
+            "list_requests": sum(1 for r in sim.admin.requests() if r["operation"] == "list-distributor-organizations"),
+        }
+    ]
+
+
 def table(title, rows, columns):
     print("\n" + title)
     widths = [max(len(header), *(len(fmt(row.get(key))) for row in rows)) for header, key in columns]
@@ -524,14 +582,18 @@ def main(argv=None):
         default=1,
         help="months the serial usage run really reads (extrapolated to --usage-months; default 1)",
     )
-    parser.add_argument("--only", nargs="+", choices=["requests", "timing", "converge", "bulk", "throughput", "usage"])
+    parser.add_argument("--event-changes", type=int, default=20, help="status changes of the events section")
+    parser.add_argument(
+        "--only", nargs="+", choices=["requests", "timing", "converge", "bulk", "throughput", "usage", "events"]
+    )
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.orgs, args.task_count, args.throughput_sizes, args.throughput_seconds = 20, 10, [100, 1000], 1.0
         args.large_orgs, args.suspend_orgs = 100, 5
         args.usage_orgs, args.usage_months = 10, 3
-    sections = args.only or ["requests", "timing", "converge", "bulk", "throughput", "usage"]
+        args.event_changes = 4
+    sections = args.only or ["requests", "timing", "converge", "bulk", "throughput", "usage", "events"]
     results = {"machine": machine(), "args": vars(args)}
     print(
         "machine: %(nproc)s CPUs, %(memory_gib)s GiB, Python %(python)s, ansible-core %(ansible_core)s"
@@ -622,6 +684,18 @@ def main(argv=None):
                     ("months", "months"),
                     ("usage GETs", "usage_gets"),
                     ("seconds", "seconds"),
+                ],
+            )
+        if "events" in sections:
+            results["events"] = event_latency(sim, workdir, args.event_changes)
+            table(
+                "partner_events: status change to event, %d changes at interval 1 (latency 0)" % args.event_changes,
+                results["events"],
+                [
+                    ("min s", "min_s"),
+                    ("median s", "median_s"),
+                    ("max s", "max_s"),
+                    ("list requests", "list_requests"),
                 ],
             )
     if args.json:

@@ -79,6 +79,14 @@ class Admin:
         """Seed one organization (display-name, billing-address, client-id?, owner-email?, status?, id?); its output."""
         return self.call("POST", "/organizations", _wire_keys(wire))
 
+    def set_status(self, org_id, status):
+        """Set an organization's status as the provider would (no API call, no transition rule); its output."""
+        return self.call("PATCH", "/organizations/%s" % org_id, {"status": status})
+
+    def remove_org(self, org_id):
+        """Remove an organization behind the API's back (it is no longer listed, its id gives 404)."""
+        return self.call("DELETE", "/organizations/%s" % org_id)
+
     def add_fault(self, **spec):
         """Script a fault: operation (op id or None), count, action, status, retry_after, delay."""
         return self.call("POST", "/faults", spec)["fault"]

@@ -317,6 +317,24 @@ class Simulator:
         except Conflict as error:
             raise ApiError(409, str(error)) from None
 
+    def change_organization(self, org_id, changes):
+        """The provider's side of an organization: only its status, set directly (no transition rules)."""
+        if set(changes) != {"status"}:
+            raise ApiError(400, 'expected {"status": ...}; got keys: %s' % (", ".join(sorted(changes)) or "none"))
+        if changes["status"] not in STATUSES:
+            raise ApiError(400, "status: %r is not one of %s" % (changes["status"], ", ".join(STATUSES)))
+        return self.store.set_status(_canonical_uuid(org_id, "id"), changes["status"])
+
+    def organization_hooks(self, path, body):
+        """PATCH and DELETE /organizations/<id>: change or remove one organization behind the API's back."""
+        if not path.startswith("/organizations/"):
+            return {}
+        org_id = path[len("/organizations/") :]
+        return {
+            ("PATCH", path): lambda: self.change_organization(org_id, body),
+            ("DELETE", path): lambda: self.store.remove_organization(_canonical_uuid(org_id, "id")),
+        }
+
     def get_config(self):
         with self.lock:
             return dict(self.config)
@@ -353,6 +371,7 @@ class Simulator:
             ("GET", "/errors"): lambda: {"errors": list(self.errors)},
         }
         hooks.update(usage_hooks.hooks(self, body))
+        hooks.update(self.organization_hooks(path, body))
         hook = hooks.get((method, path))
         if hook is None:
             known = sorted({hook_path for hook_method, hook_path in hooks})
@@ -361,6 +380,8 @@ class Simulator:
             return 200, hook()
         except usage_hooks.HookError as error:
             raise ApiError(error.status, error.message) from None
+        except NotFound as error:
+            raise ApiError(404, str(error)) from None
 
 
 class RequestHandler(BaseHTTPRequestHandler):

@@ -167,6 +167,24 @@ class Store:
             self._save()
             return organization_output(org)
 
+    def set_status(self, org_id, status):
+        """Set a status as the provider would (an unpaid invoice, abuse), whatever the current one."""
+        with self.lock:
+            org = self._get(org_id)
+            org["status"] = status
+            self._save()
+            return organization_output(org)
+
+    def remove_organization(self, org_id):
+        """Drop an organization (and its seeded usage) as if it vanished behind the API's back."""
+        with self.lock:
+            self._get(org_id)
+            del self.organizations[org_id]
+            for key in [key for key in self.seeded_usage if key.startswith(org_id + "/")]:
+                del self.seeded_usage[key]
+            self._save()
+            return {"message": "organization %s removed" % org_id}
+
     def terminate(self, org_id):
         with self.lock:
             org = self._get(org_id)

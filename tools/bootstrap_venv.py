@@ -13,15 +13,16 @@ Standard library only: this runs with the machine's bare python3 before anything
   Set PARTNER_FORCE_PIP_WHEEL=1 to take that path even when ensurepip works.
 
 Two ansible-core lines (LINES below):
-- 2.19 (default): .venv on this python3, with tests/requirements-dev.txt, tests/requirements-awx.txt
-  and simulator/requirements.txt.
+- 2.19 (default): .venv on this python3, with tests/requirements-dev.txt, tests/requirements-awx.txt,
+  tests/requirements-eda.txt and simulator/requirements.txt.
 - 2.21 (`--line 2.21 --venv .venv-2.21`): the newest ansible-core, whose controller needs Python 3.12+.
   When this python3 is older, the newest python3.12+ found (PATH, or pyenv's real binaries) runs
   this script instead; when there is none, the line is skipped (exit 0, no venv).
 
 Regenerate tests/constraints-<line>.txt (the full resolved set) after changing a pin:
     .venv/bin/pip install --dry-run --ignore-installed --report /tmp/r.json \
-        -r tests/requirements-dev.txt -r tests/requirements-awx.txt -r simulator/requirements.txt
+        -r tests/requirements-dev.txt -r tests/requirements-awx.txt -r tests/requirements-eda.txt \
+        -r simulator/requirements.txt
     (with the `-c` lines removed) and write every `name==version` from /tmp/r.json's "install" list.
 """
 
@@ -44,7 +45,12 @@ PYPI_JSON = "https://pypi.org/pypi/pip/json"
 LINES = {
     "2.19": (
         (3, 9),
-        ("tests/requirements-dev.txt", "tests/requirements-awx.txt", "simulator/requirements.txt"),
+        (
+            "tests/requirements-dev.txt",
+            "tests/requirements-awx.txt",
+            "tests/requirements-eda.txt",
+            "simulator/requirements.txt",
+        ),
         ("requirements.txt", "tests/constraints-dev.txt"),
     ),
     "2.21": (

@@ -10,7 +10,8 @@ Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.
   changelog   a fragment when plugins/ changed since the last release (check_fragments);
               `antsibull-changelog lint`; a trial `release` of galaxy.yml's version (in a scratch
               copy) renders the release summary and announces every plugin
-  ansible-lint ansible-lint (profile from .ansible-lint) on examples/, roles/ and the integration targets
+  ansible-lint ansible-lint (profile from .ansible-lint) on examples/, roles/, the EDA rulebooks and
+              the integration targets
   build       `ansible-galaxy collection build`; the tarball holds no dev-only file; `install --force`
               into a clean path; the installed collection runs the demo (tools/demo.py --installed)
 
@@ -253,8 +254,10 @@ def gate_changelog() -> None:
 def gate_ansible_lint() -> None:
     copy, env = laid_out()
     targets = os.path.join("tests", "integration", "targets")
+    rulebooks = os.path.join("extensions", "eda", "rulebooks")
+    lint = [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint"]
     run(
-        [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint", "examples", "roles", targets],
+        lint + ["examples", "roles", rulebooks, targets],
         cwd=copy,
         env=env,
     )

@@ -71,6 +71,7 @@ SUITES = {
     "journal": (PYTEST + ["tests/journal"], ("tests/journal",), None),
     "report": (PYTEST + ["tests/report"], ("tests/report",), None),
     "docsite-check": (PYTEST + ["tests/docsite"], ("tests/docsite",), None),
+    "eda": (PYTEST + ["tests/eda"], ("tests/eda",), None),
     "units-2.21": (ANSIBLE_TEST_2_21 + ["units"], (PYTHON_2_21, "tests/unit"), NO_2_21),
     "integration-2.21": (ANSIBLE_TEST_2_21 + ["integration"], (PYTHON_2_21, "tests/integration/targets"), NO_2_21),
     "sanity-2.21": (ANSIBLE_TEST_2_21 + ["sanity"], (PYTHON_2_21, "galaxy.yml"), NO_2_21),

@@ -8,7 +8,8 @@
 
 Standard library only. Packages (NEEDED below): Debian's `chromium` (the usage report is checked in
 a real headless browser) and PostgreSQL 15's server binaries (the metering journal's PostgreSQL
-tests start a throw-away cluster), and libmagic for `reuse lint`. Installing needs root and
+tests start a throw-away cluster), libmagic for `reuse lint`, and a Java 17 runtime for the real
+ansible-rulebook of tests/eda. Installing needs root and
 apt-get; elsewhere (no root, no apt, no network) this prints what is missing and why, and the
 suites that need it say SKIPPED with that reason: a missing package is never silent.
 `PARTNER_NO_SYSTEM_PACKAGES=1` skips installing.
@@ -28,6 +29,7 @@ NEEDED = {
     "chromium": ("chromium",),
     "postgresql": ("postgresql-15",),
     "libmagic": ("libmagic1",),
+    "java": ("openjdk-17-jre-headless",),
 }
 
 
@@ -60,7 +62,31 @@ def libmagic_path() -> str | None:
     return ctypes.util.find_library("magic")
 
 
-FOUND = {"chromium": chromium_path, "postgresql": postgresql_bin_dir, "libmagic": libmagic_path}
+def java_home() -> str | None:
+    """A Java 17+ runtime's home (ansible-rulebook's rule engine, drools_jpy, needs one), or None.
+
+    The oldest one from 17 on: the Java the suite is tested with (Debian's openjdk-17), when several are there.
+    """
+    for java in sorted(glob.glob("/usr/lib/jvm/*/bin/java"), key=_java_major):
+        if _java_major(java) >= MIN_JAVA:
+            return os.path.dirname(os.path.dirname(java))
+    return None
+
+
+def _java_major(path: str) -> int:
+    """17 for /usr/lib/jvm/java-17-openjdk-amd64/bin/java (Debian's layout), 0 when the name tells nothing."""
+    name = path.split("/")[4]
+    numbers = [int(part) for part in name.replace("-", ".").split(".") if part.isdigit()]
+    return numbers[0] if numbers and numbers[0] != 1 else (numbers[1] if len(numbers) > 1 else 0)
+
+
+MIN_JAVA = 17
+FOUND = {
+    "chromium": chromium_path,
+    "postgresql": postgresql_bin_dir,
+    "libmagic": libmagic_path,
+    "java": java_home,
+}
 
 
 def missing() -> list[str]:
@@ -91,7 +117,10 @@ def install(names: list[str]) -> bool:
 def main(argv: list[str]) -> int:
     absent = missing()
     if not absent:
-        print("system_packages: chromium at %s, PostgreSQL binaries in %s" % (chromium_path(), postgresql_bin_dir()))
+        print(
+            "system_packages: chromium at %s, PostgreSQL binaries in %s, Java in %s"
+            % (chromium_path(), postgresql_bin_dir(), java_home())
+        )
         return 0
     reason = "--check given" if "--check" in argv else why_not_installable()
     if reason is None and install(absent):

@@ -55,3 +55,5 @@ def test_quick_benchmark_request_counts(tmp_path):
     usage_orgs, usage_months = results["args"]["usage_orgs"], results["args"]["usage_months"]
     assert [row["usage_gets"] for row in usage[:2]] == [usage_orgs * usage_months, usage_orgs * 1]
     assert all(row["seconds"] > 0 for row in usage)
+    (events,) = results["events"]  # one list request per poll, and each change seen by one of them
+    assert events["changes"] == 4 and events["list_requests"] >= events["changes"] + 1

@@ -66,6 +66,14 @@ RULES = (
         "no HTTP, no module glue",
     ),
     Rule(
+        room="eda",
+        files=("extensions/eda/plugins/*/*.py",),
+        only=(MODULE_UTILS,),
+        forbidden=("ansible", MODULE_UTILS + "._base", MODULE_UTILS + "._journal_module"),
+        why="an event source is an asyncio shell over the collection's client and rules (module_utils without "
+        "the Ansible glue) and the standard library: no Ansible import, no second HTTP client",
+    ),
+    Rule(
         room="simulator",
         files=("simulator/*.py", "simulator/**/*.py"),
         forbidden=(COLLECTION, "plugins"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from rooms import REPOSITORY_ROOT, RULES, covered_files, python_files, violations
+from rooms import MODULE_UTILS, REPOSITORY_ROOT, RULES, covered_files, python_files, violations
 
 
 def test_the_repository_keeps_the_import_rules():
@@ -42,6 +42,10 @@ BAD_HOUSE = {
         from ansible_collections.exoscale.partner.bench import run
         from ansible_collections.exoscale.partner.plugins.module_utils import _client
     """,
+    "extensions/eda/plugins/event_source/bad_source.py": """
+        import requests
+        from ansible_collections.exoscale.partner.plugins.module_utils import _base, _client
+    """,
     "simulator/__init__.py": "",
     "simulator/server.py": """
         from . import spec
@@ -59,6 +63,8 @@ def test_the_checker_reports_each_broken_rule(tmp_path):
     found = violations(root=str(tmp_path))
     reported = sorted({(line.split(" imports ")[0], line.split(" imports ")[1].split(":")[0]) for line in found})
     assert reported == [
+        ("extensions/eda/plugins/event_source/bad_source.py:1", "requests"),
+        ("extensions/eda/plugins/event_source/bad_source.py:2", MODULE_UTILS + "._base"),
         ("plugins/filter/bad_filter.py:1", "tools.headers"),
         ("plugins/filter/bad_filter.py:2", "ansible_collections.exoscale.partner.bench.run"),
         ("plugins/filter/bad_filter.py:3", "ansible_collections.exoscale.partner.plugins.module_utils._client"),

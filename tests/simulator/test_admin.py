@@ -99,6 +99,38 @@ def test_seed_twice_with_the_same_id_conflicts(sim):
         sim.admin.seed_org(**spec)
 
 
+def test_provider_sets_any_status_without_an_api_request(call, sim, org):
+    call("DELETE", LIST + "/%s:terminate" % org["id"])
+    changed = sim.admin.set_status(org["id"].upper(), "suspended")  # even out of terminated, unlike the API
+    assert changed == dict(org, status="suspended")
+    assert call("GET", LIST + "/" + org["id"]).json()["status"] == "suspended"
+    assert [entry["operation"] for entry in sim.admin.requests()] == [
+        "terminate-distributor-organization",
+        "get-distributor-organization",
+    ]
+
+
+@pytest.mark.parametrize("changes", [{"status": "deleted"}, {"status": "active", "colour": "red"}, {}])
+def test_provider_status_is_validated(sim, org, changes):
+    with pytest.raises(SimulatorError, match="400"):
+        sim.admin.call("PATCH", "/organizations/%s" % org["id"], changes)
+    assert sim.admin.set_status(org["id"], "active")["status"] == "active"
+
+
+def test_removed_organization_is_gone_with_its_seeded_usage(call, sim, org):
+    other = sim.admin.seed_org(**NEW_ORG)
+    sim.admin.seed_usage(org["id"], "2026-01", [])
+    assert sim.admin.remove_org(org["id"]) == {"message": "organization %s removed" % org["id"]}
+    assert [item["id"] for item in call("GET", LIST).json()["organizations"]] == [other["id"]]
+    assert call("GET", LIST + "/" + org["id"]).status_code == 404
+    assert sim.admin.seeded_usage()["usage"] == []
+    for hook in (lambda: sim.admin.remove_org(org["id"]), lambda: sim.admin.set_status(org["id"], "active")):
+        with pytest.raises(SimulatorError, match="404"):
+            hook()
+    with pytest.raises(SimulatorError, match="400"):
+        sim.admin.remove_org("acme")
+
+
 def test_config_is_validated(sim):
     for changes in ({"create_status": "terminated"}, {"latency": -1}, {"colour": "red"}):
         with pytest.raises(SimulatorError, match="400"):
