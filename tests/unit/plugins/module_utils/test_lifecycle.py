@@ -43,7 +43,7 @@ def org(status="active", **fields):
 
 
 def entry(**fields):
-    result = dict.fromkeys(_lifecycle.ENTRY_FIELDS)
+    result = dict.fromkeys(_lifecycle.ENTRY_OPTIONS)
     result.update(state="active", purge=False)
     result.update(fields)
     return result
@@ -288,7 +288,7 @@ def test_plan_set_creates_activates_suspends_terminates():
             entry(client_id="gone", state="terminated"),
         ],
     )
-    assert [t["actions"] for t in plan.targets] == [
+    assert [t.actions for t in plan.targets] == [
         ["create"],
         ["activate"],
         ["suspend"],
@@ -296,7 +296,7 @@ def test_plan_set_creates_activates_suspends_terminates():
         ["activate"],
         [],
     ]
-    assert [t["current"] for t in plan.targets] == [None, suspended, active, going, created, None]
+    assert [t.current for t in plan.targets] == [None, suspended, active, going, created, None]
     assert plan.errors == [] and plan.unlisted == []
 
 
@@ -309,8 +309,8 @@ def test_plan_set_unlisted_touches_only_unlisted_live_ones(unlisted, expected):
     others = [org("active"), org("created"), org("suspended")]
     dead = org("terminated")
     plan = _lifecycle.plan_set([listed, dead] + others, [entry(client_id="mine")], unlisted)
-    assert [u["actions"] for u in plan.unlisted] == expected
-    touched = {u["organization"]["id"] for u in plan.unlisted}
+    assert [u.actions for u in plan.unlisted] == expected
+    touched = {u.organization["id"] for u in plan.unlisted}
     assert listed["id"] not in touched and dead["id"] not in touched
     if unlisted == "suspend":
         assert touched == {others[0]["id"], others[1]["id"]}
@@ -319,7 +319,7 @@ def test_plan_set_unlisted_touches_only_unlisted_live_ones(unlisted, expected):
 def test_plan_set_terminated_entry_match_is_not_unlisted():
     dead = org("terminated", client_id="d")
     plan = _lifecycle.plan_set([dead], [entry(client_id="d", state="terminated")], "terminate")
-    assert plan.unlisted == [] and plan.targets[0]["current"] is dead
+    assert plan.unlisted == [] and plan.targets[0].current is dead
 
 
 def test_plan_set_reports_every_entry_it_cannot_plan():
@@ -350,7 +350,7 @@ def test_plan_set_reports_every_entry_it_cannot_plan():
 def test_plan_set_drift_is_not_an_action():
     current = org(client_id="c", name="Old")
     plan = _lifecycle.plan_set([current], [entry(client_id="c", name="New")])
-    assert plan.targets[0]["actions"] == [] and plan.targets[0]["drift"] == {
+    assert plan.targets[0].actions == [] and plan.targets[0].drift == {
         "name": {"current": "Old", "desired": "New"}
     }
 
