@@ -52,7 +52,7 @@ def explain(exc):
     if not isinstance(exc, _client.ExoscaleAPIAuthException):
         return str(exc)
     expired = "expire" in (exc.api_message or str(exc)).lower()
-    skew = getattr(exc, "clock_skew", None)
+    skew = exc.clock_skew
     if skew is None or abs(skew) <= CLOCK_SKEW_TOLERANCE:
         return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
     # The API's Date header shows the clocks apart: say so whatever the API's wording.
