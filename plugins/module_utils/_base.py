@@ -52,7 +52,7 @@ def explain(exc):
     if not isinstance(exc, _client.ExoscaleAPIAuthException):
         return str(exc)
     expired = "expire" in (exc.api_message or str(exc)).lower()
-    skew = getattr(exc, "clock_skew", None)
+    skew = exc.clock_skew
     if skew is None or abs(skew) <= CLOCK_SKEW_TOLERANCE:
         return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
     # The API's Date header shows the clocks apart: say so whatever the API's wording.
@@ -61,8 +61,8 @@ def explain(exc):
 
 
 def failure_text(exc):
-    """'Failed to <what was being done>: <the error>' for a client error (see PartnerModule.call)."""
-    return "Failed to %s: %s" % (getattr(exc, "doing", None) or DOING_UNKNOWN, explain(exc))
+    """'Failed to <what was being done>: <the error>' for a client error (the client labels its errors)."""
+    return "Failed to %s: %s" % (exc.doing or DOING_UNKNOWN, explain(exc))
 
 
 def organization_options():
@@ -77,7 +77,7 @@ def organization_options():
         postcode=dict(type="str", aliases=["postal_code"]),
         city=dict(type="str"),
         country=dict(type="str"),
-        state=dict(type="str", default="active", choices=list(_lifecycle.STATES)),
+        state=dict(type="str", default="active", choices=list(_lifecycle.DESIRED_STATES)),
         purge=dict(type="bool", default=False),
     )
 
@@ -95,12 +95,16 @@ def credentials_problem(params):
     return None
 
 
-def blank_options(argument_spec, params):
-    """The text options given as an empty or whitespace-only string (never a valid key, name or id)."""
+def blank_options(argument_spec, params, names=None):
+    """The text options (of `names`, default all) given as an empty or whitespace-only string (never a
+    valid key, name or id)."""
     return sorted(
         name
         for name, option in argument_spec.items()
-        if option.get("type", "str") == "str" and isinstance(params.get(name), str) and not params[name].strip()
+        if (names is None or name in names)
+        and option.get("type", "str") == "str"
+        and isinstance(params.get(name), str)
+        and not params[name].strip()
     )
 
 
@@ -120,13 +124,20 @@ def build_client(params, component="module"):
 class PartnerModule:
     """An AnsibleModule with the common options, a lazily built client and API error handling."""
 
-    def __init__(self, argument_spec, uuid_options=(), **ansible_module_kwargs):
-        """`uuid_options`: the options that take an organization id; validated and lower-cased here."""
+    def __init__(self, argument_spec, uuid_options=(), text_options=None, uses_api=True, **ansible_module_kwargs):
+        """`uuid_options`: the options that take an organization id; validated and lower-cased here.
+
+        `text_options`: the text options refused here when blank (default: every one); () when a rule
+        validates them all (partner_org's _lifecycle.validate_entry).
+        `uses_api=False`: the api_* options are accepted (so that the action group's module_defaults
+        apply) but not used: no credentials are required and there is no client.
+        """
         spec = api_argument_spec()
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
-        self.params = self.module.params
-        blank = blank_options(argument_spec, self.params)
+        self.uses_api = uses_api
+        self.params = dict(self.module.params)  # a copy: the module's own params stay as given
+        blank = blank_options(argument_spec, self.params, text_options)
         if blank:
             self.fail("Invalid parameters: %s: must not be empty or blank." % ", ".join(blank))
         for name in uuid_options:
@@ -136,6 +147,8 @@ class PartnerModule:
                 except ValueError as exc:
                     self.fail("Invalid parameters: %s" % exc)
         self._client = None
+        if not uses_api:
+            return
         if not _client.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)
         problem = credentials_problem(self.params)
@@ -144,6 +157,8 @@ class PartnerModule:
 
     @property
     def client(self):
+        if not self.uses_api:
+            raise RuntimeError("this module does not use the API (uses_api=False): it has no client")
         if self._client is None:
             self._client = build_client(self.params)
         return self._client
@@ -162,33 +177,32 @@ class PartnerModule:
         """Fail with the API's status and message, saying what was being done."""
         self.fail(failure_text(exc), status=exc.status, api_message=exc.api_message)
 
-    def call(self, doing, operation, **kwargs):
-        """Call a client method by name; a client error raised here carries `doing` for run() to report.
-
-        The label travels on the exception itself (no shared state), so it is right in worker threads
-        too, and an error raised outside call() is reported as DOING_UNKNOWN, never as what ran last.
-        """
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except _client.ExoscaleAPIException as exc:
-            exc.doing = doing
-            raise
-
-    def exit(self, changed, before=None, after=None, diffs=None, **result):
-        """Exit successfully; in diff mode add the before/after of the managed object.
+    def exit(self, changed, before=None, after=None, diffs=None, **values):
+        """Exit successfully (through finish); in diff mode add the before/after of the managed object.
 
         `diffs`: several objects, a list of {before, after, before_header, after_header} (diff mode only).
         """
-        if self.module._diff and (before is not None or after is not None):
-            result["diff"] = dict(before=before or {}, after=after or {})
-        if self.module._diff and diffs:
-            result["diff"] = diffs
-        self.module.exit_json(changed=changed, **result)
+        diff = diffs or None
+        if diff is None and (before is not None or after is not None):
+            diff = dict(before=before or {}, after=after or {})
+        self.finish(_lifecycle.TaskResult(values, changed, diff=diff))
+
+    def finish(self, result):
+        """Report a _lifecycle.TaskResult: its warnings, then its failure or its values (and diff)."""
+        for warning in result.warnings:
+            self.warn(warning)
+        if result.failure is not None:
+            self.fail(result.failure, **result.values)
+        values = dict(result.values)
+        if self.module._diff and result.diff:
+            values["diff"] = result.diff
+        self.module.exit_json(changed=result.changed, **values)
 
     def run(self, work):
-        """Call work() and turn every client error into a clean failure."""
+        """Call work() and report the TaskResult it returns (once); every client or rule error becomes a
+        clean failure."""
         try:
-            work()
+            result = work()
         except _client.ExoscaleAPIException as exc:
             self.fail_api(exc)
         except _lifecycle.AmbiguousOrganization as exc:
@@ -198,3 +212,5 @@ class PartnerModule:
         except ValueError as exc:
             # The client's builders name the bad field in the message.
             self.fail("Invalid parameters: %s" % exc)
+        if result is not None:
+            self.finish(result)

@@ -597,7 +597,7 @@ def meter_one(partner):
 
 
 def lookup_client_id(partner, client_id):
-    orgs = partner.call("list organizations", "list_distributor_organizations")["organizations"]
+    orgs = partner.client.list_distributor_organizations()["organizations"]
     try:
         return organization_for_client_id(orgs, client_id)
     except ValueError as exc:
@@ -698,7 +698,7 @@ def with_organization_ids(partner, store, checked):
                 lookups.append(len(resolved))
         resolved.append([transaction_id, organization_id, client_id, usage])
     if lookups:
-        orgs = partner.call("list organizations", "list_distributor_organizations")["organizations"]
+        orgs = partner.client.list_distributor_organizations()["organizations"]
         for index in lookups:
             try:
                 resolved[index][1] = organization_for_client_id(orgs, resolved[index][2])

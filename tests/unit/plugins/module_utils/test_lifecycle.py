@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The lifecycle rules alone: no HTTP, no Ansible; the executor runs against a recording call function."""
+"""The lifecycle rules alone: no HTTP, no Ansible; the executor runs against a recording client."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
+from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import labelled
 
 CREATE = dict(
     name="Customer Corp",
@@ -42,14 +43,15 @@ def org(status="active", **fields):
 
 
 def entry(**fields):
-    result = dict.fromkeys(_lifecycle.ENTRY_FIELDS)
+    result = dict.fromkeys(_lifecycle.ENTRY_OPTIONS)
     result.update(state="active", purge=False)
     result.update(fields)
     return result
 
 
-class RecordingCall:
-    """A client-call function: answers like the API, records (operation, kwargs), can fail once per operation."""
+class RecordingClient:
+    """A stand-in for the client: answers like the API, records (operation, kwargs), can fail once per
+    operation; its errors are labelled as the real client labels them."""
 
     def __init__(self, orgs=(), create_status="active"):
         self.orgs = [dict(o) for o in orgs]
@@ -58,22 +60,23 @@ class RecordingCall:
         self.failures = {}
         self.apply_then_fail = set()
 
-    def __call__(self, doing, operation, **kwargs):
+    def _call(self, operation, answer, **kwargs):
         self.calls.append((operation, kwargs))
         failure = self.failures.pop(operation, None)
         if failure is not None and operation not in self.apply_then_fail:
-            failure.doing = doing
-            raise failure
-        answer = getattr(self, operation)(**kwargs)
+            raise labelled(failure, operation, kwargs)
+        result = answer(**kwargs)
         if failure is not None:
-            failure.doing = doing
-            raise failure
-        return answer
+            raise labelled(failure, operation, kwargs)
+        return result
 
     def list_distributor_organizations(self):
-        return {"organizations": [dict(o) for o in self.orgs]}
+        return self._call("list_distributor_organizations", lambda: {"organizations": [dict(o) for o in self.orgs]})
 
     def create_distributor_organization(self, **fields):
+        return self._call("create_distributor_organization", self._create, **fields)
+
+    def _create(self, **fields):
         created = dict(_client.organization_preview(**fields), id=str(uuid.uuid4()), status=self.create_status)
         self.orgs.append(created)
         return dict(created)
@@ -84,21 +87,63 @@ class RecordingCall:
         return dict(found)
 
     def activate_distributor_organization(self, id):
-        return self._set(id, "active")
+        return self._call("activate_distributor_organization", lambda id: self._set(id, "active"), id=id)
 
     def suspend_distributor_organization(self, id):
-        return self._set(id, "suspended")
+        return self._call("suspend_distributor_organization", lambda id: self._set(id, "suspended"), id=id)
 
     def terminate_distributor_organization(self, id):
-        self._set(id, "terminated")
-        return {"message": "terminated"}
+        def terminate(id):
+            self._set(id, "terminated")
+            return {"message": "terminated"}
+
+        return self._call("terminate_distributor_organization", terminate, id=id)
 
     def schedule_purge_distributor_organization(self, id):
-        return {"message": "scheduled"}
+        return self._call("schedule_purge_distributor_organization", lambda id: {"message": "scheduled"}, id=id)
 
 
 def server_error(maybe_processed=True):
     return _client.ExoscaleAPIServerException("HTTP 503: busy", status=503, maybe_processed=maybe_processed)
+
+
+# --- the one lookup by client ID ----------------------------------------------------------------
+
+
+def test_live_organization_by_client_id_skips_terminated_ones():
+    alive = org(client_id="c")
+    orgs = [org("terminated", client_id="c"), alive, org(client_id="other")]
+    assert _lifecycle.live_organization_by_client_id(orgs, "c") is alive
+
+
+def test_live_organization_by_client_id_names_the_terminated_ones_when_none_is_live():
+    gone = org("terminated", client_id="c", name="Old Corp")
+    with pytest.raises(_lifecycle.NoSuchOrganization) as caught:
+        _lifecycle.live_organization_by_client_id([gone], "c")
+    assert str(caught.value) == (
+        "client_id 'c': no organization that is not terminated has this client ID; only terminated ones: "
+        "%s (status terminated, name 'Old Corp'). Check the client ID or use organization_id." % gone["id"]
+    )
+
+
+def test_live_organization_by_client_id_without_any_match():
+    with pytest.raises(_lifecycle.NoSuchOrganization) as caught:
+        _lifecycle.live_organization_by_client_id([org(client_id="other")], "c")
+    assert str(caught.value) == (
+        "client_id 'c': no organization that is not terminated has this client ID. "
+        "Check the client ID or use organization_id."
+    )
+
+
+def test_live_organization_by_client_id_refuses_to_guess_between_live_ones():
+    first, second = org(client_id="c", name="A"), org("suspended", client_id="c", name="B")
+    with pytest.raises(_lifecycle.AmbiguousOrganization) as caught:
+        _lifecycle.live_organization_by_client_id([first, second], "c")
+    assert str(caught.value) == (
+        "client_id 'c' matches 2 organizations that are not terminated: %s (status active, name 'A'), "
+        "%s (status suspended, name 'B'). Use organization_id to choose one." % (first["id"], second["id"])
+    )
+    assert caught.value.ids == sorted([first["id"], second["id"]])
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -243,7 +288,7 @@ def test_plan_set_creates_activates_suspends_terminates():
             entry(client_id="gone", state="terminated"),
         ],
     )
-    assert [t["actions"] for t in plan.targets] == [
+    assert [t.actions for t in plan.targets] == [
         ["create"],
         ["activate"],
         ["suspend"],
@@ -251,7 +296,7 @@ def test_plan_set_creates_activates_suspends_terminates():
         ["activate"],
         [],
     ]
-    assert [t["current"] for t in plan.targets] == [None, suspended, active, going, created, None]
+    assert [t.current for t in plan.targets] == [None, suspended, active, going, created, None]
     assert plan.errors == [] and plan.unlisted == []
 
 
@@ -264,8 +309,8 @@ def test_plan_set_unlisted_touches_only_unlisted_live_ones(unlisted, expected):
     others = [org("active"), org("created"), org("suspended")]
     dead = org("terminated")
     plan = _lifecycle.plan_set([listed, dead] + others, [entry(client_id="mine")], unlisted)
-    assert [u["actions"] for u in plan.unlisted] == expected
-    touched = {u["organization"]["id"] for u in plan.unlisted}
+    assert [u.actions for u in plan.unlisted] == expected
+    touched = {u.organization["id"] for u in plan.unlisted}
     assert listed["id"] not in touched and dead["id"] not in touched
     if unlisted == "suspend":
         assert touched == {others[0]["id"], others[1]["id"]}
@@ -274,7 +319,7 @@ def test_plan_set_unlisted_touches_only_unlisted_live_ones(unlisted, expected):
 def test_plan_set_terminated_entry_match_is_not_unlisted():
     dead = org("terminated", client_id="d")
     plan = _lifecycle.plan_set([dead], [entry(client_id="d", state="terminated")], "terminate")
-    assert plan.unlisted == [] and plan.targets[0]["current"] is dead
+    assert plan.unlisted == [] and plan.targets[0].current is dead
 
 
 def test_plan_set_reports_every_entry_it_cannot_plan():
@@ -305,65 +350,66 @@ def test_plan_set_reports_every_entry_it_cannot_plan():
 def test_plan_set_drift_is_not_an_action():
     current = org(client_id="c", name="Old")
     plan = _lifecycle.plan_set([current], [entry(client_id="c", name="New")])
-    assert plan.targets[0]["actions"] == [] and plan.targets[0]["drift"] == {
-        "name": {"current": "Old", "desired": "New"}
-    }
+    assert plan.targets[0].actions == [] and plan.targets[0].drift == {"name": {"current": "Old", "desired": "New"}}
 
 
 # --- executor ----------------------------------------------------------------------------------
 
 
 def test_converge_check_mode_sends_nothing_and_predicts():
-    call = RecordingCall()
+    client = RecordingClient()
     wanted = entry(client_id="c", state="suspended", **CREATE)
-    predicted, done, error = _lifecycle.converge(call, None, ["create", "suspend"], wanted, check_mode=True)
-    assert call.calls == [] and error is None and done == ["create", "suspend"]
+    predicted, done, error = _lifecycle.converge(client, None, ["create", "suspend"], wanted, check_mode=True)
+    assert client.calls == [] and error is None and done == ["create", "suspend"]
     assert predicted["id"] is None and predicted["status"] == "suspended" and predicted["client_id"] == "c"
 
 
 def test_converge_activates_what_the_api_creates_as_created():
-    call = RecordingCall(create_status="created")
-    result, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
+    client = RecordingClient(create_status="created")
+    result, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
     assert error is None and done == ["create", "activate"] and result["status"] == "active"
 
 
 def test_converge_returns_an_error_with_what_was_done_before_it():
-    call = RecordingCall()
-    call.failures["suspend_distributor_organization"] = server_error()
+    client = RecordingClient()
+    client.failures["suspend_distributor_organization"] = server_error()
     wanted = entry(client_id="c", state="suspended", **CREATE)
-    result, done, error = _lifecycle.converge(call, None, ["create", "suspend"], wanted)
-    assert done == ["create"] and result["status"] == "active" and result["id"] == call.orgs[0]["id"]
+    result, done, error = _lifecycle.converge(client, None, ["create", "suspend"], wanted)
+    assert done == ["create"] and result["status"] == "active" and result["id"] == client.orgs[0]["id"]
     assert error.doing == "suspend organization %s" % result["id"]
 
 
 def test_create_after_a_maybe_processed_error_finds_it_again_by_client_id():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error()
-    call.apply_then_fail.add("create_distributor_organization")
-    result, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
-    assert error is None and done == ["create"] and len(call.orgs) == 1 and result["id"] == call.orgs[0]["id"]
-    assert [name for name, dummy in call.calls] == ["create_distributor_organization", "list_distributor_organizations"]
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error()
+    client.apply_then_fail.add("create_distributor_organization")
+    result, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
+    assert error is None and done == ["create"] and len(client.orgs) == 1 and result["id"] == client.orgs[0]["id"]
+    assert [name for name, dummy in client.calls] == [
+        "create_distributor_organization",
+        "list_distributor_organizations",
+    ]
 
 
 def test_create_that_was_not_processed_is_not_found_again():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error()
-    dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error()
+    dummy, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
     assert done == [] and "0 organizations with client_id 'c' found afterwards" in error.doing
 
 
 def test_create_without_client_id_cannot_be_found_again():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error()
-    dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(**CREATE))
-    assert "duplicate" in error.doing and len(call.calls) == 1
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error()
+    dummy, done, error = _lifecycle.converge(client, None, ["create"], entry(**CREATE))
+    assert "duplicate" in error.doing and len(client.calls) == 1
 
 
 def test_create_refused_by_the_api_is_not_looked_up():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error(maybe_processed=False)
-    dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
-    assert error.doing == "create organization 'Customer Corp'" and len(call.calls) == 1
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error(maybe_processed=False)
+    dummy, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
+    assert error.doing == "create organization 'Customer Corp'" and len(client.calls) == 1
 
 
 def test_the_rules_import_no_ansible_and_no_http():
@@ -373,3 +419,103 @@ def test_the_rules_import_no_ansible_and_no_http():
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
     assert not [name for name in imported if name.startswith(("ansible.", "requests", "urllib", "http"))]
     assert "ansible_collections.exoscale.partner.plugins.module_utils" in imported  # _client only
+
+
+# --- the tasks: a TaskResult, and what the client returned is never changed ----------------------
+
+
+class UsageClient(RecordingClient):
+    """Answers usage requests; `failing` periods fail with a 503."""
+
+    def __init__(self, orgs, failing=()):
+        super(UsageClient, self).__init__(orgs)
+        self.failing = set(failing)
+        self.answered = []
+
+    def get_distributor_organization(self, id):
+        found = next(o for o in self.orgs if o["id"] == id)
+        self.answered.append(found)
+        return found
+
+    def list_distributor_organizations(self):
+        self.answered.extend(self.orgs)
+        return {"organizations": self.orgs}  # the same dicts each time: a mutation would show
+
+    def list_distributor_organization_usage(self, id, period=None):
+        if period in self.failing:
+            raise server_error()
+        return [dict(code="%s/%s" % (id, period))]
+
+
+def info_options(**options):
+    result = dict(id=None, client_id=None, name=None, status=None, usage=True, period=None, periods=None)
+    result.update(concurrency=1, on_usage_error="continue")
+    result.update(options)
+    return result
+
+
+def test_list_organizations_attaches_usage_to_copies_never_to_what_the_client_returned():
+    orgs = [org(client_id="a"), org(client_id="b")]
+    pristine = [dict(o) for o in orgs]
+    client = UsageClient(orgs, failing={"2026-02"})
+
+    result = _lifecycle.list_organizations(client, info_options(periods=["2026-02", "2026-01"]), str)
+
+    assert client.orgs == pristine and client.answered
+    first = result.values["organizations"][0]
+    assert first["usage_by_period"] == {"2026-01": [dict(code="%s/2026-01" % orgs[0]["id"])]}
+    assert first["usage_errors"] == [dict(period="2026-02", msg="HTTP 503: busy", status=503)]
+    assert [(e["id"], e["period"]) for e in result.values["usage_errors"]] == [
+        (orgs[0]["id"], "2026-02"),
+        (orgs[1]["id"], "2026-02"),
+    ]
+    assert result.failure is None and len(result.warnings) == 2
+
+
+def test_list_organizations_fails_naming_every_failed_month_when_asked_to():
+    client = UsageClient([org(client_id="a")], failing={"2026-01"})
+    result = _lifecycle.list_organizations(client, info_options(period="2026-01", on_usage_error="fail"), str)
+    assert result.failure.startswith("Failed to list the usage of organization %s" % client.orgs[0]["id"])
+    assert result.values["status"] == 503 and result.warnings == []
+
+
+def test_list_organizations_filters_with_the_lookup_rules():
+    wanted = org(client_id="a", status="suspended")
+    orgs = [wanted, org(client_id="a"), org(client_id="b", status="suspended")]
+    result = _lifecycle.list_organizations(
+        UsageClient(orgs), info_options(client_id="a", status=["suspended"], usage=False), str
+    )
+    assert result.values == dict(organizations=[wanted])
+
+
+def test_ensure_organization_predicts_in_check_mode_and_reports_drift():
+    current = org(client_id="c", name="Old Name")
+    client = RecordingClient([current])
+    options = entry(client_id="c", name="New Name", state="suspended")
+
+    result = _lifecycle.ensure_organization(client, options, check_mode=True)
+
+    assert [name for name, dummy in client.calls] == ["list_distributor_organizations"]
+    assert result.changed and result.values["actions"] == ["suspend"]
+    assert result.values["drift"] == {"name": {"current": "Old Name", "desired": "New Name"}}
+    assert result.diff == dict(before=current, after=dict(current, status="suspended"))
+    assert len(result.warnings) == 1 and client.orgs == [current]
+
+
+def test_converge_organizations_sends_nothing_for_a_bad_list():
+    client = RecordingClient([org(client_id="c")])
+    options = dict(
+        organizations=[entry(client_id="c"), entry(client_id="c")],
+        unlisted="terminate",
+        unlisted_confirm=False,
+        concurrency=0,
+    )
+
+    result = _lifecycle.converge_organizations(client, options, False, str)
+
+    assert client.calls == [] and result.failure.startswith("Invalid parameters (nothing was sent): ")
+    assert [problem.split(":")[0] for problem in result.values["errors"]] == [
+        "organizations[1]",
+        "unlisted=terminate terminates every organization the list misses and cannot be undone",
+        "concurrency",
+    ]
