@@ -189,6 +189,9 @@ class PartnerModule:
         """Call work() and turn every client error into a clean failure."""
         try:
             work()
+        except _client.ExoscaleAPIInvalidInput as exc:
+            # Refused before any request (also a ValueError): the same message as the other bad input.
+            self.fail("Invalid parameters: %s" % exc)
         except _client.ExoscaleAPIException as exc:
             self.fail_api(exc)
         except _lifecycle.AmbiguousOrganization as exc:
