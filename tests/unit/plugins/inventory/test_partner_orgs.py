@@ -38,10 +38,17 @@ def simulator():
 
 
 @pytest.fixture
-def sim(simulator, monkeypatch):
+def sim(simulator, monkeypatch, tmp_path):
     simulator.admin.reset()
-    for name in ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", "EXOSCALE_PARTNER_API_URL"):
+    for name in (
+        "EXOSCALE_API_KEY",
+        "EXOSCALE_API_SECRET",
+        "EXOSCALE_PARTNER_API_URL",
+        "EXOSCALE_ACCOUNT",
+        "EXOSCALE_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no exo CLI configuration of whoever runs the tests
     return simulator
 
 

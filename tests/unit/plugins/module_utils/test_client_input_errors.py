@@ -62,7 +62,7 @@ def test_bad_input_raises_before_any_request(fake_api, operation, kwargs, text):
     client = Client(KEY, SECRET, url=fake_api.url, retries=0)
     with pytest.raises(ExoscaleAPIClientException) as caught:
         getattr(client, operation)(**kwargs)
-    assert type(caught.value) is ExoscaleAPIInvalidInput
+    assert caught.type is ExoscaleAPIInvalidInput
     assert isinstance(caught.value, ValueError)
     assert text in str(caught.value)
     assert caught.value.status is None and caught.value.maybe_processed is False
