@@ -134,8 +134,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-# customers.partner_orgs.yml, credentials from EXOSCALE_API_KEY / EXOSCALE_API_SECRET
+# customers.partner_orgs.yml, credentials from the environment: the exo CLI account named by EXOSCALE_ACCOUNT,
+# else EXOSCALE_API_KEY / EXOSCALE_API_SECRET, else the exo CLI configuration's defaultaccount
 plugin: exoscale.partner.partner_orgs
+
+# Credentials of the exo CLI account "distributor" (~/.config/exoscale/exoscale.toml)
+plugin: exoscale.partner.partner_orgs
+api_account: distributor
 
 # Groups by status (status_active, status_suspended, ...) and by country (country_ch, ...)
 plugin: exoscale.partner.partner_orgs
