@@ -444,7 +444,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _log(self, raw_path, query, operation_id, status, fault, body):
-        # Never the headers: the Authorization header must not end up in a log.
+        # Never the headers: the Authorization header must not end up in a log. Its API key (not secret) does.
         self.simulator.record(
             {
                 "method": self.command,
@@ -454,9 +454,17 @@ class RequestHandler(BaseHTTPRequestHandler):
                 "status": status,
                 "fault": fault,
                 "time": time.time(),
+                "key": self._claimed_key(),
             },
             body,
         )
+
+    def _claimed_key(self):
+        """The API key named by the request's Authorization header (verified or not), or None without a usable one."""
+        try:
+            return auth.parse_authorization(self.headers.get("Authorization"))["credential"]
+        except auth.AuthError:
+            return None
 
     def _api(self, raw_path, query, query_pairs, body):
         """Route, authenticate and validate, then apply a scripted fault (if any) or perform.

@@ -45,7 +45,9 @@ options:
   api_key:
     description:
       - The Exoscale API key of the distributor organization.
-      - Required, here or in the E(EXOSCALE_API_KEY) environment variable.
+      - Required with O(api_secret), here or in the E(EXOSCALE_API_KEY) and E(EXOSCALE_API_SECRET) environment
+        variables, unless the credentials come from the exo CLI configuration (O(api_account), or its
+        C(defaultaccount)). Mutually exclusive with O(api_account).
       - May be a template, for example a lookup.
     type: str
     env:
@@ -53,16 +55,38 @@ options:
   api_secret:
     description:
       - The secret of O(api_key). Never logged nor cached.
-      - Required, here or in the E(EXOSCALE_API_SECRET) environment variable.
       - May be a template, for example a lookup of a vaulted variable file.
     type: str
     env:
       - name: EXOSCALE_API_SECRET
+  api_account:
+    description:
+      - The name of the account (an C([[accounts]]) entry) of the exo CLI configuration O(api_config)
+        whose C(key) and C(secret) (or C(secretCommand)) are used.
+      - When set (here or in the environment), that account wins over E(EXOSCALE_API_KEY) and
+        E(EXOSCALE_API_SECRET); setting it together with O(api_key) or O(api_secret) here is refused.
+      - When neither O(api_account) nor O(api_key)/O(api_secret) are set, the configuration's C(defaultaccount)
+        is used, if the file exists.
+      - C(secretCommand) is a list, the command and its arguments, run without a shell; what it prints (stripped)
+        is the secret. The account's C(endpoint), if set, is used as O(api_url) when that is not set otherwise.
+    type: str
+    env:
+      - name: EXOSCALE_ACCOUNT
+  api_config:
+    description:
+      - The exo CLI configuration file (TOML) that O(api_account) is read from.
+      - If not set, the exo CLI's own locations, C(~/.config/exoscale/exoscale.toml) then
+        C(~/.exoscale/exoscale.toml). Only read when the credentials come from it.
+      - Needs Python 3.11 or later, or the Python library C(tomli), on the controller.
+    type: path
+    env:
+      - name: EXOSCALE_CONFIG
   api_url:
     description:
       - The Partner API endpoint, including the version path.
+      - If not set, the C(endpoint) of the exo CLI account (see O(api_account)), else the public endpoint
+        C(https://partner-api.exoscale.com/v1.alpha).
     type: str
-    default: https://partner-api.exoscale.com/v1.alpha
     env:
       - name: EXOSCALE_PARTNER_API_URL
   api_timeout:
@@ -110,8 +134,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-# customers.partner_orgs.yml, credentials from EXOSCALE_API_KEY / EXOSCALE_API_SECRET
+# customers.partner_orgs.yml, credentials from the environment: the exo CLI account named by EXOSCALE_ACCOUNT,
+# else EXOSCALE_API_KEY / EXOSCALE_API_SECRET, else the exo CLI configuration's defaultaccount
 plugin: exoscale.partner.partner_orgs
+
+# Credentials of the exo CLI account "distributor" (~/.config/exoscale/exoscale.toml)
+plugin: exoscale.partner.partner_orgs
+api_account: distributor
 
 # Groups by status (status_active, status_suspended, ...) and by country (country_ch, ...)
 plugin: exoscale.partner.partner_orgs
@@ -135,6 +164,7 @@ cache_connection: ~/.cache/exoscale-partner-inventory
 cache_timeout: 300
 """
 
+import os
 import re
 import unicodedata
 
@@ -142,11 +172,11 @@ from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _client
+from ansible_collections.exoscale.partner.plugins.module_utils import _client, _credentials
 from ansible_collections.exoscale.partner.plugins.module_utils._base import (
     api_argument_spec,
     build_client,
-    credentials_problem,
+    connection_settings,
     explain,
 )
 
@@ -214,6 +244,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             value = self.templar.template(value)
         return value
 
+    def _given_option(self, name):
+        """The option as set in the configuration file (templated), else None: the credential rules
+        (_credentials.resolve_credentials) weigh the environment variables themselves."""
+        _value, origin = self.get_option_and_origin(name)
+        if origin == "default" or str(origin).startswith("env: "):
+            return None
+        return self._templated_option(name)
+
     def _fetch(self):
         if not _client.HAS_REQUESTS:
             raise AnsibleError(
@@ -221,10 +259,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "on the controller: %s" % _client.REQUESTS_IMPORT_ERROR
             )
         options = {name: self._templated_option(name) for name in api_argument_spec()}
-        problem = credentials_problem(options)
-        if problem:
-            raise AnsibleError(problem)
-        client = build_client(options, component="inventory")
+        options.update((name, self._given_option(name)) for name in _credentials.OPTIONS)
+        try:
+            settings, _secrets = connection_settings(options, os.environ)
+        except ValueError as exc:
+            raise AnsibleError(str(exc)) from None
+        client = build_client(settings, component="inventory")
         try:
             return client.list_distributor_organizations()["organizations"]
         except _client.ExoscaleAPIException as exc:

@@ -11,16 +11,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+import os
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.exoscale.partner.plugins.module_utils import _client, _credentials, _lifecycle
 
 DOING_UNKNOWN = "talk to the Exoscale Partner API"
 
-CREDENTIALS_HELP = (
-    "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and EXOSCALE_API_SECRET environment variables."
-)
 CLOCK_HELP = "Requests are signed with an expiry time: check that this host's clock is correct (for example with NTP)."
 AUTH_HELP = "Check api_key and api_secret, and that the key may use the Partner API."
 # Beyond this difference between the API's Date header and this host's clock, a refusal is blamed on the clock.
@@ -28,15 +27,17 @@ CLOCK_SKEW_TOLERANCE = 300
 
 
 def api_argument_spec():
-    """The options every module of the collection shares (documented by the exoscale.partner.api fragment)."""
+    """The options every module of the collection shares (documented by the exoscale.partner.api fragment).
+
+    The credential options have no environment fallback here: _credentials.resolve_credentials() weighs
+    options, environment and the exo CLI configuration together (see connection_settings).
+    """
     return dict(
-        api_key=dict(type="str", no_log=False, fallback=(env_fallback, ["EXOSCALE_API_KEY"])),
-        api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["EXOSCALE_API_SECRET"])),
-        api_url=dict(
-            type="str",
-            default=_client.DEFAULT_URL,
-            fallback=(env_fallback, ["EXOSCALE_PARTNER_API_URL"]),
-        ),
+        api_key=dict(type="str", no_log=False),
+        api_secret=dict(type="str", no_log=True),
+        api_url=dict(type="str"),
+        api_account=dict(type="str"),
+        api_config=dict(type="path"),
         api_timeout=dict(type="int", default=30),
         api_retries=dict(type="int", default=5),
         validate_certs=dict(type="bool", default=True),
@@ -82,17 +83,20 @@ def organization_options():
     )
 
 
-def credentials_problem(params):
-    """The failure message when api_key or api_secret is missing (or blank), or a connection option is out of range."""
-    missing = [name for name in ("api_key", "api_secret") if not (params.get(name) or "").strip()]
-    if missing:
-        return "Missing Exoscale API credentials (%s). %s" % (", ".join(missing), CREDENTIALS_HELP)
+def connection_settings(params, environ):
+    """(the common options with api_key, api_secret and api_url resolved, the secrets to keep out of the output).
+
+    ``params``: the options as given (modules: AnsibleModule.params; inventory: its configuration).
+    Raises ValueError (_credentials.CredentialsError for the credentials) with the failure message.
+    """
     timeout, retries = params.get("api_timeout"), params.get("api_retries")
     if timeout is not None and timeout <= 0:
-        return "api_timeout: must be a number of seconds greater than 0, got %s." % timeout
+        raise ValueError("api_timeout: must be a number of seconds greater than 0, got %s." % timeout)
     if retries is not None and retries < 0:
-        return "api_retries: must be 0 (no retry) or more, got %s." % retries
-    return None
+        raise ValueError("api_retries: must be 0 (no retry) or more, got %s." % retries)
+    credentials = _credentials.resolve_credentials({name: params.get(name) for name in _credentials.OPTIONS}, environ)
+    resolved = dict(params, **{name: credentials[name] for name in ("api_key", "api_secret", "api_url")})
+    return resolved, credentials["secrets"]
 
 
 def blank_options(argument_spec, params, names=None):
@@ -109,7 +113,7 @@ def blank_options(argument_spec, params, names=None):
 
 
 def build_client(params, component="module"):
-    """Build the API client from the common options (tests replace this function)."""
+    """Build the API client from the resolved common options (connection_settings; tests replace this function)."""
     return _client.Client(
         params["api_key"],
         params["api_secret"],
@@ -151,16 +155,18 @@ class PartnerModule:
             return
         if not _client.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)
-        problem = credentials_problem(self.params)
-        if problem:
-            self.fail(problem)
+        try:
+            self.connection, secrets = connection_settings(self.params, os.environ)
+        except ValueError as exc:
+            self.fail(str(exc))
+        self.module.no_log_values.update(secrets)
 
     @property
     def client(self):
         if not self.uses_api:
             raise RuntimeError("this module does not use the API (uses_api=False): it has no client")
         if self._client is None:
-            self._client = build_client(self.params)
+            self._client = build_client(self.connection)
         return self._client
 
     @property
@@ -203,6 +209,9 @@ class PartnerModule:
         clean failure."""
         try:
             result = work()
+        except _client.ExoscaleAPIInvalidInput as exc:
+            # Refused before any request (also a ValueError): the same message as the other bad input.
+            self.fail("Invalid parameters: %s" % exc)
         except _client.ExoscaleAPIException as exc:
             self.fail_api(exc)
         except _lifecycle.AmbiguousOrganization as exc:

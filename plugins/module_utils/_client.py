@@ -94,6 +94,15 @@ class ExoscaleAPIClientException(ExoscaleAPIException):
     """Any other 4xx: the request was refused."""
 
 
+class ExoscaleAPIInvalidInput(ExoscaleAPIClientException, ValueError):
+    """Bad input to an API operation (an id that is not a UUID, a bad period, bad organization fields or usage).
+
+    Raised by the client's validators before any request is sent, so ``status`` is None and
+    ``maybe_processed`` False. It is also a ValueError, for callers that validate input with the same
+    functions (``validate_uuid``, ``build_organization_input``, ``validate_usage``, ...).
+    """
+
+
 class ExoscaleAPINotFoundException(ExoscaleAPIClientException):
     """404."""
 
@@ -271,20 +280,26 @@ _COUNTRY_RE = re.compile(r"\A[A-Za-z]{2}\Z")
 
 
 def validate_uuid(value, field):
-    """The canonical (lower-case) form of ``value`` if it is a UUID (8-4-4-4-12 hex), else ValueError naming ``field``.
+    """The canonical (lower-case) form of ``value`` if it is a UUID (8-4-4-4-12 hex).
+
+    Else ExoscaleAPIInvalidInput (a ValueError) naming ``field``.
 
     UUIDs are case-insensitive and the API answers in lower case: every id the collection compares
     goes through here (options at the module edge, ids read from the wire), so comparisons are exact.
     """
     if not isinstance(value, str) or not _UUID_RE.match(value):
-        raise ValueError("%s: expected a UUID like 'bf9bbc88-71ea-407c-9920-fc1101d86183', got %r" % (field, value))
+        raise ExoscaleAPIInvalidInput(
+            "%s: expected a UUID like 'bf9bbc88-71ea-407c-9920-fc1101d86183', got %r" % (field, value)
+        )
     return value.lower()
 
 
 def validate_period(value):
-    """Return ``value`` if it is a billing period 'YYYY-MM', else raise ValueError."""
+    """Return ``value`` if it is a billing period 'YYYY-MM', else raise ExoscaleAPIInvalidInput."""
     if not isinstance(value, str) or not _PERIOD_RE.match(value):
-        raise ValueError("period: expected a month as 'YYYY-MM' (for example '2025-01'), got %r" % (value,))
+        raise ExoscaleAPIInvalidInput(
+            "period: expected a month as 'YYYY-MM' (for example '2025-01'), got %r" % (value,)
+        )
     return value
 
 
@@ -297,11 +312,11 @@ def _text(value, field, max_length=None):
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise ValueError("%s: expected a string, got %s" % (field, type(value).__name__))
+        raise ExoscaleAPIInvalidInput("%s: expected a string, got %s" % (field, type(value).__name__))
     if not value.strip():
-        raise ValueError("%s: must not be empty or blank, got %r" % (field, value))
+        raise ExoscaleAPIInvalidInput("%s: must not be empty or blank, got %r" % (field, value))
     if max_length is not None and len(value) > max_length:
-        raise ValueError("%s: at most %d characters allowed, got %d" % (field, max_length, len(value)))
+        raise ExoscaleAPIInvalidInput("%s: at most %d characters allowed, got %d" % (field, max_length, len(value)))
     return value
 
 
@@ -323,12 +338,12 @@ _BILLING_FIELDS = ("name", "street_name", "building_number", "city", "postal_cod
 
 def _snake_keys(mapping, allowed, where):
     if not isinstance(mapping, dict):
-        raise ValueError("%s: expected a dictionary, got %s" % (where, type(mapping).__name__))
+        raise ExoscaleAPIInvalidInput("%s: expected a dictionary, got %s" % (where, type(mapping).__name__))
     result = {}
     for key, value in mapping.items():
         snake = str(key).replace("-", "_")
         if snake not in allowed:
-            raise ValueError("%s: unknown field %r (known: %s)" % (where, key, ", ".join(allowed)))
+            raise ExoscaleAPIInvalidInput("%s: unknown field %r (known: %s)" % (where, key, ", ".join(allowed)))
         result[snake] = value
     return result
 
@@ -337,7 +352,7 @@ def _one_of(field, *candidates):
     """The single value given for ``field`` by several spellings; conflicting values are an error."""
     given = [(name, value) for name, value in candidates if value is not None]
     if any(value != given[0][1] for _name, value in given[1:]):
-        raise ValueError(
+        raise ExoscaleAPIInvalidInput(
             "%s: given twice with different values (%s)" % (field, ", ".join("%s=%r" % pair for pair in given))
         )
     return given[0][1] if given else None
@@ -348,7 +363,7 @@ def _organization_fields(kwargs):
     nested = fields.pop("organization", None)
     if nested is not None:
         if fields:
-            raise ValueError(
+            raise ExoscaleAPIInvalidInput(
                 "organization: give either organization={...} or separate fields, not both (got %s)"
                 % ", ".join(sorted(fields))
             )
@@ -364,7 +379,7 @@ def build_organization_input(**kwargs):
     Accepts the seed's flat fields (``name, address, city, postcode, country, owner_email,
     client_id``, hyphenated or not, also as ``organization={...}``), ``building_number``, and the
     current API's fields (``display_name, billing_address, owner_email, client_id``).
-    The billing address name is the display name. Raises ValueError naming the bad field.
+    The billing address name is the display name. Raises ExoscaleAPIInvalidInput naming the bad field.
     """
     return _organization_input(kwargs, complete=True)
 
@@ -381,14 +396,14 @@ def _checked(value, check):
 def _country(value):
     country = _text(value, "country")
     if not _COUNTRY_RE.match(country):
-        raise ValueError("country: expected a 2-letter ISO 3166-1 code like 'CH', got %r" % country)
+        raise ExoscaleAPIInvalidInput("country: expected a 2-letter ISO 3166-1 code like 'CH', got %r" % country)
     return country.upper()
 
 
 def _owner_email(value):
     owner_email = _text(value, "owner_email", max_length=75)
     if "@" not in owner_email:
-        raise ValueError("owner_email: expected an email address, got %r" % owner_email)
+        raise ExoscaleAPIInvalidInput("owner_email: expected an email address, got %r" % owner_email)
     return owner_email
 
 
@@ -424,7 +439,7 @@ def _organization_input(kwargs, complete):
             ("owner_email", owner_email),
         ):
             if value is None:
-                raise ValueError("%s: required" % label)
+                raise ExoscaleAPIInvalidInput("%s: required" % label)
     display_name = _checked(display_name, lambda value: _text(value, "display_name", max_length=191))
     address = {
         "name": display_name,
@@ -455,13 +470,13 @@ def exact_decimal(value, where):
     A float becomes the shortest decimal that round-trips (0.1 stays 0.1, never 0.1000000000000000055).
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal, str)):
-        raise ValueError("%s: expected a number, got %s" % (where, type(value).__name__))
+        raise ExoscaleAPIInvalidInput("%s: expected a number, got %s" % (where, type(value).__name__))
     try:
         number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except decimal.InvalidOperation:
-        raise ValueError("%s: expected a number, got %r" % (where, value)) from None
+        raise ExoscaleAPIInvalidInput("%s: expected a number, got %r" % (where, value)) from None
     if not number.is_finite():
-        raise ValueError("%s: must be a finite number, got %r" % (where, value))
+        raise ExoscaleAPIInvalidInput("%s: must be a finite number, got %r" % (where, value))
     return number
 
 
@@ -474,7 +489,9 @@ def _quantity(value, where):
     """A metering quantity as an exact Decimal: at most 5 decimals, finite, not a bool."""
     text = plain_decimal(value, where)
     if len(text.partition(".")[2]) > MAX_DECIMALS:
-        raise ValueError("%s: at most %d decimal places allowed, got %s (round it first)" % (where, MAX_DECIMALS, text))
+        raise ExoscaleAPIInvalidInput(
+            "%s: at most %d decimal places allowed, got %s (round it first)" % (where, MAX_DECIMALS, text)
+        )
     return decimal.Decimal(text)
 
 
@@ -490,22 +507,24 @@ def build_metering_batch(organization, usage):
 def validate_usage(usage):
     """The metering entries as sent: product, variable and quantity (an exact decimal.Decimal)."""
     if isinstance(usage, (str, bytes, dict)) or not isinstance(usage, (list, tuple)):
-        raise ValueError("usage: expected a list of {product, variable, quantity}, got %s" % type(usage).__name__)
+        raise ExoscaleAPIInvalidInput(
+            "usage: expected a list of {product, variable, quantity}, got %s" % type(usage).__name__
+        )
     if not usage:
-        raise ValueError("usage: must contain at least one entry")
+        raise ExoscaleAPIInvalidInput("usage: must contain at least one entry")
     entries = []
     for index, entry in enumerate(usage):
         where = "usage[%d]" % index
         if not isinstance(entry, dict):
-            raise ValueError("%s: expected a dictionary with product, variable, quantity" % where)
+            raise ExoscaleAPIInvalidInput("%s: expected a dictionary with product, variable, quantity" % where)
         unknown = sorted(set(entry) - set(_USAGE_ENTRY_FIELDS))
         if unknown:
-            raise ValueError(
+            raise ExoscaleAPIInvalidInput(
                 "%s: unknown field(s) %s (allowed: product, variable, quantity)" % (where, ", ".join(map(str, unknown)))
             )
         for key in _USAGE_ENTRY_FIELDS:
             if entry.get(key) is None:
-                raise ValueError("%s.%s: required" % (where, key))
+                raise ExoscaleAPIInvalidInput("%s.%s: required" % (where, key))
         entries.append(
             {
                 "product": _text(entry["product"], where + ".product"),
@@ -643,6 +662,11 @@ class Client:
     when given. At most ``retries`` retries, and never more than ``max_retry_wait`` seconds of
     waiting in total: a Retry-After beyond that budget raises at once.
     ``sleep``, ``clock`` and the backoff values are injectable for tests.
+
+    The signature is the seed SDK's, ``Client(key, secret, url=None, zone=None)``, plus the options above.
+    ``zone`` is accepted and has no effect: the Partner API is global (as in the SDK).
+    Bad input to an operation raises ExoscaleAPIInvalidInput (an ExoscaleAPIClientException and a
+    ValueError) before any request is sent.
     """
 
     def __init__(
@@ -651,6 +675,7 @@ class Client:
         secret,
         *,
         url=None,
+        zone=None,
         timeout=30,
         retries=5,
         validate_certs=True,
@@ -666,6 +691,7 @@ class Client:
         self.key = key
         self._secret = secret
         self.url = (url or DEFAULT_URL).rstrip("/")
+        self.zone = zone  # no effect: the Partner API is global
         self.timeout = timeout
         self.retries = retries
         self.validate_certs = validate_certs

@@ -46,7 +46,7 @@ def open_journal(partner, read_only):
 
 def scrubber(partner):
     """A function removing the API secret from a text before it is written to the journal."""
-    secret = partner.params.get("api_secret")
+    secret = partner.connection["api_secret"]
 
     def scrub(text):
         return text.replace(secret, "***") if secret else text

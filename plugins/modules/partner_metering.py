@@ -536,7 +536,7 @@ def journal_send(partner, store, transaction_id, organization_id, usage, client_
         transaction_id,
         organization_id,
         canonical,
-        partner.params["api_key"],
+        partner.connection["api_key"],
         send,
         resolve=resolve,
         scrub=scrubber(partner),

@@ -111,6 +111,11 @@ EXAMPLES = r"""
     id: 5b3c6a2e-8f47-4a1d-9d0e-2f1b7c3a9e11
   register: one_org
 
+- name: List them with the key and secret of the exo CLI account "distributor" (~/.config/exoscale/exoscale.toml)
+  exoscale.partner.partner_org_info:
+    api_account: distributor
+  register: all_orgs
+
 - name: Show the usage of the active organization of one customer for January 2026
   exoscale.partner.partner_org_info:
     client_id: customer-1234

@@ -22,7 +22,13 @@ import traceback
 
 REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_PACKAGE = "ansible_collections.exoscale.partner.plugins.modules."
-CREDENTIAL_ENV = ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", "EXOSCALE_PARTNER_API_URL")
+CREDENTIAL_ENV = (
+    "EXOSCALE_API_KEY",
+    "EXOSCALE_API_SECRET",
+    "EXOSCALE_PARTNER_API_URL",
+    "EXOSCALE_ACCOUNT",
+    "EXOSCALE_CONFIG",
+)
 # Small backoff so that retries take milliseconds; Retry-After from the server is still honoured as given.
 TEST_BACKOFF_BASE = 0.02
 TEST_BACKOFF_MAX = 0.1

@@ -183,3 +183,91 @@ def test_inventory_plugin_at_vvvv_never_shows_the_secret(api, tmp_path, failure)
     else:
         assert "crm-inventory-1" not in done.stdout
         assert ("503" if failure == "status" else "403") in output, output[-3000:]
+
+
+EXO_CLI_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    group/exoscale.partner.partner:
+      api_retries: 1
+  tasks:
+    - name: Create, credentials from the exo CLI account named by EXOSCALE_ACCOUNT
+      exoscale.partner.partner_org:
+        client_id: crm-exo-1
+        name: Exo Corp
+        owner_email: owner@exo.example
+        address: Main Street
+        postcode: "8001"
+        city: Zurich
+        country: CH
+      diff: true
+    - name: Info with usage, check mode and diff
+      exoscale.partner.partner_org_info:
+        client_id: crm-exo-1
+        usage: true
+      check_mode: true
+      diff: true
+    - name: Bad input
+      exoscale.partner.partner_org_info:
+        id: not-a-uuid
+      ignore_errors: true
+    - name: An account whose secret the API refuses (403)
+      exoscale.partner.partner_org_info:
+        api_account: wrong
+      ignore_errors: true
+    - name: An account that does not exist
+      exoscale.partner.partner_org_info:
+        api_account: prod
+      ignore_errors: true
+"""
+
+
+def exo_cli_home(tmp_path, api, source):
+    """A home directory whose exo CLI configuration holds the secret in the file or behind a secretCommand."""
+    home = tmp_path / "home"
+    (home / ".config" / "exoscale").mkdir(parents=True)
+    if source == "file":
+        secret = 'secret = "%s"' % SECRET
+    else:
+        secret = "secretCommand = %s" % json.dumps([sys.executable, "-c", "print(%r)" % SECRET])
+    (home / ".config" / "exoscale" / "exoscale.toml").write_text(
+        '[[accounts]]\nname = "distributor"\nkey = "%s"\n%s\nendpoint = "%s"\n'
+        '[[accounts]]\nname = "wrong"\nkey = "%s"\nsecret = "wrong-secret-value"\nendpoint = "%s"\n'
+        % (KEY, secret, api.sim.url, KEY, api.sim.url)
+    )
+    env = ansible_env(tmp_path)
+    env.update(HOME=str(home), EXOSCALE_ACCOUNT="distributor")
+    return env
+
+
+@pytest.mark.parametrize("source", ["file", "secretCommand"])
+def test_exo_cli_secrets_never_show_at_vvvv(api, tmp_path, source):
+    env = exo_cli_home(tmp_path, api, source)
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(EXO_CLI_PLAYBOOK)
+    done = run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvvv", str(playbook)],
+        tmp_path,
+        env=env,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert re.search(r"localhost\s+: ok=\d+\s+changed=1\s+.*failed=0\s+.*ignored=3", output), output[-2000:]
+    assert_no_secret(output)
+    assert "wrong-secret-value" not in output
+    assert "Traceback (most recent call last)" not in output
+    assert [line for line in output.splitlines() if MASK_RE.search(line)] == []  # nothing had to be masked
+    assert "Invalid parameters: id: expected a UUID" in output and "invalid request signature" in output
+    assert "Account 'prod' not found in the exo CLI configuration" in output
+    assert {entry["key"] for entry in api.admin.requests()} == {KEY}
+
+    inventory = tmp_path / "exo.partner_orgs.yml"
+    inventory.write_text("plugin: exoscale.partner.partner_orgs\napi_retries: 1\n")
+    listed = run([os.path.join(BIN, "ansible-inventory"), "-i", str(inventory), "--list", "-vvvv"], tmp_path, env=env)
+    output = listed.stdout + listed.stderr
+    assert listed.returncode == 0 and "crm-exo-1" in listed.stdout, output[-3000:]
+    assert_no_secret(output)
+    assert [line for line in output.splitlines() if MASK_RE.search(line)] == []

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 from exoscale_auth import ExoscaleV2Auth
-from sim_support import BILLING, KEY, NEW_ORG, SECRET, wait_until
+from sim_support import BILLING, KEY, NEW_ORG, OTHER_KEY, OTHER_SECRET, SECRET, wait_until
 
 from simulator import server
 from simulator.control import Admin, SimulatorError
@@ -206,3 +206,13 @@ def test_logged_bodies_are_bounded(in_process, monkeypatch):
         simulator.record({"number": number}, b"%d" % number * 10)
     assert [entry["body"] for entry in simulator.requests()["requests"]] == ["%d" % n * 10 for n in range(2, 7)]
     assert simulator.logged_body_bytes == 50 and len(simulator.logged_bodies) == 5
+
+
+def test_request_log_names_the_api_key_never_the_secret(call, sim):
+    """Which credentials signed each request (tests of credential selection read it); the secret never shows."""
+    assert call("GET", LIST).status_code == 200
+    assert call("GET", LIST, key=OTHER_KEY, secret=OTHER_SECRET).status_code == 200
+    assert call("GET", LIST, key="EXOunknown", secret="nope").status_code == 403
+    assert requests.get(sim.url + LIST, timeout=10).status_code == 401
+    assert [entry["key"] for entry in sim.admin.requests()] == [KEY, OTHER_KEY, "EXOunknown", None]
+    assert SECRET not in json.dumps(sim.admin.requests())

@@ -169,33 +169,9 @@ from ansible_collections.exoscale.partner.plugins.module_utils import (
     _journal,
     _parallel,
 )
-
-try:
-    from ansible_collections.exoscale.partner.plugins.module_utils._credentials import (
-        CredentialsError,
-        resolve_credentials,
-    )
-except ImportError:  # stand-in until _credentials.py (the exo CLI file, issue 19) is in the collection
-
-    class CredentialsError(ValueError):
-        """The credentials are missing or cannot be read."""
-
-    def resolve_credentials(options, environ):
-        """api_key, api_secret, api_url from the options, else the environment (as the modules read them)."""
-        if options.get("api_account") is not None or options.get("api_config") is not None:
-            raise CredentialsError("api_account and api_config need a newer exoscale.partner")
-        key = options.get("api_key") or environ.get("EXOSCALE_API_KEY")
-        secret = options.get("api_secret") or environ.get("EXOSCALE_API_SECRET")
-        missing = [name for name, value in (("api_key", key), ("api_secret", secret)) if not (value or "").strip()]
-        if missing:
-            raise CredentialsError(
-                "Missing Exoscale API credentials (%s). Set the api_key and api_secret arguments, or the "
-                "EXOSCALE_API_KEY and EXOSCALE_API_SECRET environment variables." % ", ".join(missing)
-            )
-        url = options.get("api_url") or environ.get("EXOSCALE_PARTNER_API_URL") or _client.DEFAULT_URL
-        source = "options" if options.get("api_key") else "environment"
-        return dict(api_key=key, api_secret=secret, api_url=url, source=source, secrets=[secret])
-
+from ansible_collections.exoscale.partner.plugins.module_utils._credentials import (
+    resolve_credentials,
+)
 
 LOG = logging.getLogger("exoscale.partner.partner_events")
 SOURCE = "exoscale.partner.partner_events"

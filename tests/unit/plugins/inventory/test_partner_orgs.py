@@ -38,10 +38,17 @@ def simulator():
 
 
 @pytest.fixture
-def sim(simulator, monkeypatch):
+def sim(simulator, monkeypatch, tmp_path):
     simulator.admin.reset()
-    for name in ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", "EXOSCALE_PARTNER_API_URL"):
+    for name in (
+        "EXOSCALE_API_KEY",
+        "EXOSCALE_API_SECRET",
+        "EXOSCALE_PARTNER_API_URL",
+        "EXOSCALE_ACCOUNT",
+        "EXOSCALE_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no exo CLI configuration of whoever runs the tests
     return simulator
 
 
@@ -257,3 +264,35 @@ def test_cache_serves_reruns_without_requests_and_never_stores_the_secret(tmp_pa
     assert api_calls(sim) == [LIST]
     stored = "".join(path.read_text() for path in cache_dir.iterdir())
     assert "crm-2" in stored and SECRET not in stored and KEY not in stored
+
+
+def exo_config(tmp_path):
+    path = tmp_path / "exoscale.toml"
+    path.write_text(
+        'defaultaccount = "other"\n[[accounts]]\nname = "other"\nkey = "EXOother"\nsecret = "other-secret-value"\n'
+        '[[accounts]]\nname = "distributor"\nkey = "%s"\nsecret = "%s"\n' % (KEY, SECRET)
+    )
+    return path
+
+
+def test_credentials_from_an_exo_cli_account(tmp_path, sim, monkeypatch):
+    seed(sim, "Alpha", client_id="crm-1")
+    sim.admin.clear_requests()
+    monkeypatch.setenv("EXOSCALE_CONFIG", str(exo_config(tmp_path)))
+    monkeypatch.setenv("EXOSCALE_API_KEY", "EXOenvironment")  # the account wins over the environment's keys
+    monkeypatch.setenv("EXOSCALE_API_SECRET", "environment-secret")
+    inventory = run_inventory(tmp_path, sim, credentials=False, api_account="distributor")
+    assert sorted(inventory.hosts) == ["crm-1"]
+    assert [entry["key"] for entry in sim.admin.requests()] == [KEY]
+    monkeypatch.setenv("EXOSCALE_ACCOUNT", "distributor")
+    run_inventory(tmp_path, sim, credentials=False)
+    assert [entry["key"] for entry in sim.admin.requests()] == [KEY, KEY]
+
+
+def test_an_exo_cli_account_with_keys_in_the_file_is_refused(tmp_path, sim, monkeypatch):
+    monkeypatch.setenv("EXOSCALE_CONFIG", str(exo_config(tmp_path)))
+    with pytest.raises(AnsibleError, match="api_account names an account .* and the api_key and api_secret options"):
+        run_inventory(tmp_path, sim, api_account="distributor")
+    with pytest.raises(AnsibleError, match="Account 'nope' not found in the exo CLI configuration .*'distributor'"):
+        run_inventory(tmp_path, sim, credentials=False, api_account="nope")
+    assert api_calls(sim) == []

@@ -212,7 +212,7 @@ def fake_client(monkeypatch):
 
 
 @pytest.fixture
-def run_module(monkeypatch, fake_client):
+def run_module(monkeypatch, fake_client, tmp_path):
     """run_module(main, args, check_mode=False, diff=False) -> result dict (with `failed` on failure)."""
 
     def exit_json(self, **result):
@@ -230,6 +230,9 @@ def run_module(monkeypatch, fake_client):
     monkeypatch.delenv("EXOSCALE_API_KEY", raising=False)
     monkeypatch.delenv("EXOSCALE_API_SECRET", raising=False)
     monkeypatch.delenv("EXOSCALE_PARTNER_API_URL", raising=False)
+    monkeypatch.delenv("EXOSCALE_ACCOUNT", raising=False)
+    monkeypatch.delenv("EXOSCALE_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no exo CLI configuration of whoever runs the tests
 
     def run(main, args, check_mode=False, diff=False, credentials=True):
         module_args = dict(CREDENTIALS if credentials else {}, **args)

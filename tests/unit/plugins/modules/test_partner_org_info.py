@@ -140,7 +140,8 @@ def test_other_api_errors_fail_and_say_what_was_done(run_module, fake_client):
 def test_bad_period_fails_before_any_call(run_module, fake_client, period):
     result = run_module(main, dict(usage=True, period=period))
     assert result["failed"] is True
-    assert "period" in result["msg"]
+    # The client's input error (an ExoscaleAPIClientException) is reported as bad input, not as an API failure.
+    assert result["msg"].startswith("Invalid parameters: period: "), result["msg"]
     assert fake_client.calls == []
 
 
