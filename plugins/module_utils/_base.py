@@ -61,8 +61,8 @@ def explain(exc):
 
 
 def failure_text(exc):
-    """'Failed to <what was being done>: <the error>' for a client error (see PartnerModule.call)."""
-    return "Failed to %s: %s" % (getattr(exc, "doing", None) or DOING_UNKNOWN, explain(exc))
+    """'Failed to <what was being done>: <the error>' for a client error (the client labels its errors)."""
+    return "Failed to %s: %s" % (exc.doing or DOING_UNKNOWN, explain(exc))
 
 
 def organization_options():
@@ -120,12 +120,17 @@ def build_client(params, component="module"):
 class PartnerModule:
     """An AnsibleModule with the common options, a lazily built client and API error handling."""
 
-    def __init__(self, argument_spec, uuid_options=(), **ansible_module_kwargs):
-        """`uuid_options`: the options that take an organization id; validated and lower-cased here."""
+    def __init__(self, argument_spec, uuid_options=(), uses_api=True, **ansible_module_kwargs):
+        """`uuid_options`: the options that take an organization id; validated and lower-cased here.
+
+        `uses_api=False`: the api_* options are accepted (so that the action group's module_defaults
+        apply) but not used: no credentials are required and there is no client.
+        """
         spec = api_argument_spec()
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
-        self.params = self.module.params
+        self.uses_api = uses_api
+        self.params = dict(self.module.params)  # a copy: the module's own params stay as given
         blank = blank_options(argument_spec, self.params)
         if blank:
             self.fail("Invalid parameters: %s: must not be empty or blank." % ", ".join(blank))
@@ -136,6 +141,8 @@ class PartnerModule:
                 except ValueError as exc:
                     self.fail("Invalid parameters: %s" % exc)
         self._client = None
+        if not uses_api:
+            return
         if not _client.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)
         problem = credentials_problem(self.params)
@@ -144,6 +151,8 @@ class PartnerModule:
 
     @property
     def client(self):
+        if not self.uses_api:
+            raise RuntimeError("this module does not use the API (uses_api=False): it has no client")
         if self._client is None:
             self._client = build_client(self.params)
         return self._client
@@ -161,18 +170,6 @@ class PartnerModule:
     def fail_api(self, exc):
         """Fail with the API's status and message, saying what was being done."""
         self.fail(failure_text(exc), status=exc.status, api_message=exc.api_message)
-
-    def call(self, doing, operation, **kwargs):
-        """Call a client method by name; a client error raised here carries `doing` for run() to report.
-
-        The label travels on the exception itself (no shared state), so it is right in worker threads
-        too, and an error raised outside call() is reported as DOING_UNKNOWN, never as what ran last.
-        """
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except _client.ExoscaleAPIException as exc:
-            exc.doing = doing
-            raise
 
     def exit(self, changed, before=None, after=None, diffs=None, **result):
         """Exit successfully; in diff mode add the before/after of the managed object.

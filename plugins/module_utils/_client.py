@@ -60,16 +60,18 @@ class ExoscaleAPIException(Exception):
 
     ``status``: HTTP status (int) or None; ``response``: the requests.Response or None;
     ``api_message``: the API's own message or None; ``maybe_processed``: True when the request
-    may have reached the server and been applied (read timeout, connection lost after sending, 5xx).
+    may have reached the server and been applied (read timeout, connection lost after sending, 5xx);
+    ``doing``: what the failed operation was doing, for messages ("suspend organization <id>"), or None.
     """
 
-    def __init__(self, message, status=None, response=None, api_message=None, maybe_processed=False):
+    def __init__(self, message, status=None, response=None, api_message=None, maybe_processed=False, doing=None):
         super(ExoscaleAPIException, self).__init__(message)
         self.message = message
         self.status = status
         self.response = response
         self.api_message = api_message
         self.maybe_processed = maybe_processed
+        self.doing = doing
 
     def __str__(self):
         return self.message
@@ -706,52 +708,71 @@ class Client:
 
     # -- operations -----------------------------------------------------------------------------
 
+    # Each operation names what it does (``doing``); its errors carry that label for messages.
+
     def list_distributor_organizations(self):
-        return self._request("GET", "/distributor/organization", parse=_org_list_from_wire)
+        return self._request("GET", "/distributor/organization", doing="list organizations", parse=_org_list_from_wire)
 
     def get_distributor_organization(self, *, id):
-        return self._request("GET", _org_path(id))
+        id = validate_uuid(id, "id")
+        return self._request("GET", _org_path(id), doing="get organization %s" % id)
 
     def create_distributor_organization(self, **fields):
-        return self._request("POST", "/distributor/organization", body=build_organization_input(**fields))
+        body = build_organization_input(**fields)
+        doing = "create organization %r" % body["display-name"]
+        return self._request("POST", "/distributor/organization", doing=doing, body=body)
 
     def activate_distributor_organization(self, *, id):
-        return self._request("PUT", _org_path(id, ":activate"))
+        id = validate_uuid(id, "id")
+        return self._request("PUT", _org_path(id, ":activate"), doing="activate organization %s" % id)
 
     def suspend_distributor_organization(self, *, id):
-        return self._request("PUT", _org_path(id, ":suspend"))
+        id = validate_uuid(id, "id")
+        return self._request("PUT", _org_path(id, ":suspend"), doing="suspend organization %s" % id)
 
     def terminate_distributor_organization(self, *, id):
-        return self._request("DELETE", _org_path(id, ":terminate"), parse=_message_from_wire, empty_ok=ANY_SUCCESS)
+        id = validate_uuid(id, "id")
+        doing = "terminate organization %s" % id
+        return self._request(
+            "DELETE", _org_path(id, ":terminate"), doing=doing, parse=_message_from_wire, empty_ok=ANY_SUCCESS
+        )
 
     def schedule_purge_distributor_organization(self, *, id):
-        return self._request("PUT", _org_path(id, ":schedule-purge"), parse=_message_from_wire, empty_ok=ANY_SUCCESS)
+        id = validate_uuid(id, "id")
+        doing = "schedule purge organization %s" % id
+        return self._request(
+            "PUT", _org_path(id, ":schedule-purge"), doing=doing, parse=_message_from_wire, empty_ok=ANY_SUCCESS
+        )
 
     def list_distributor_organization_usage(self, *, id, period=None):
+        id = validate_uuid(id, "id")
         query = None if period is None else {"period": validate_period(period)}
-        return self._request("GET", _org_path(id, "/usage"), query=query, parse=_usage_from_wire)
+        doing = "list the usage of organization %s%s" % (id, "" if period is None else " for " + period)
+        return self._request("GET", _org_path(id, "/usage"), doing=doing, query=query, parse=_usage_from_wire)
 
     def metering_transaction(self, *, organization, usage):
         body = build_metering_batch(organization=organization, usage=usage)
+        doing = "send the metering batch to organization %s" % organization
         # Only a 204 may be empty: an empty 200 (e.g. from a proxy) does not prove the batch was applied.
-        return self._request("POST", "/metering:apply", body=body, parse=_ok_from_wire, empty_ok=(204,))
+        return self._request("POST", "/metering:apply", doing=doing, body=body, parse=_ok_from_wire, empty_ok=(204,))
 
     # -- core -----------------------------------------------------------------------------------
 
-    def _request(self, method, path, *, query=None, body=None, parse=_org_from_wire, empty_ok=()):
-        """Send, retry per the class policy, and return ``parse(decoded JSON)``."""
+    def _request(self, method, path, *, doing, query=None, body=None, parse=_org_from_wire, empty_ok=()):
+        """Send, retry per the class policy, and return ``parse(decoded JSON)``; errors carry ``doing``."""
         data = None if body is None else dump_json(body).encode("utf-8")
         attempt = 0
         waited = 0.0
+        request = (method, path, doing)
         while True:
             try:
                 response = self._send(method, path, query, data)
             except requests.RequestException as exc:
-                error = self._transport_error(method, path, exc)
+                error = self._transport_error(request, exc)
             else:
                 if 200 <= response.status_code < 300:
-                    return self._parse(method, path, response, parse, empty_ok)
-                error = self._status_error(method, path, response)
+                    return self._parse(request, response, parse, empty_ok)
+                error = self._status_error(request, response)
             delay = self._retry_delay(method, error, attempt)
             if delay is None or attempt >= self.retries or waited + delay > self.max_retry_wait:
                 raise error
@@ -778,7 +799,7 @@ class Client:
         settings = session.merge_environment_settings(prepared.url, {}, None, self.validate_certs, None)
         return session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
 
-    def _parse(self, method, path, response, parse, empty_ok):
+    def _parse(self, request, response, parse, empty_ok):
         text = response.content
         try:
             decoded = json.loads(text.decode("utf-8"), parse_float=decimal.Decimal) if text.strip() else None
@@ -788,8 +809,7 @@ class Client:
         except ValueError as exc:
             raise self._error(
                 ExoscaleAPITransportException,
-                method,
-                path,
+                request,
                 "unexpected answer (HTTP %d): %s; the request was probably processed"
                 % (response.status_code, _shorten(str(exc))),
                 status=response.status_code,
@@ -798,7 +818,7 @@ class Client:
                 retryable=False,
             ) from exc
 
-    def _status_error(self, method, path, response):
+    def _status_error(self, request, response):
         status = response.status_code
         message = api_message(response)
         text = ("HTTP %d %s" % (status, response.reason or "")).strip() + (": " + message if message else "")
@@ -817,8 +837,7 @@ class Client:
         text += "; " + hint if hint else ""
         return self._error(
             _exception_class(status),
-            method,
-            path,
+            request,
             text,
             status=status,
             response=response,
@@ -827,14 +846,13 @@ class Client:
             **kwargs,
         )
 
-    def _transport_error(self, method, path, exc):
+    def _transport_error(self, request, exc):
         host = urlsplit(self.url).netloc
         reason = _transport_reason(exc)
         if isinstance(exc, requests.exceptions.SSLError):
             return self._error(
                 ExoscaleAPITransportException,
-                method,
-                path,
+                request,
                 "TLS error talking to %s: %s; check the URL scheme and the server certificate (validate_certs)"
                 % (host, reason),
                 retryable=False,
@@ -842,27 +860,31 @@ class Client:
         if isinstance(exc, requests.exceptions.ProxyError):
             return self._error(
                 ExoscaleAPITransportException,
-                method,
-                path,
+                request,
                 "cannot connect to %s through the proxy: %s; check HTTPS_PROXY and NO_PROXY" % (host, reason),
             )
         if _never_connected(exc):
-            return self._error(ExoscaleAPITransportException, method, path, "cannot connect to %s: %s" % (host, reason))
+            return self._error(ExoscaleAPITransportException, request, "cannot connect to %s: %s" % (host, reason))
         if isinstance(exc, requests.exceptions.Timeout):
             text = "no answer from %s within %s seconds" % (host, self.timeout)
         else:
             text = "connection to %s lost: %s" % (host, reason)
         return self._error(
             ExoscaleAPITransportException,
-            method,
-            path,
+            request,
             text + "; the request may have been processed, check before repeating it",
             maybe_processed=True,
         )
 
-    def _error(self, cls, method, path, text, api_message=None, **kwargs):
-        """Build an exception, with the secret scrubbed from everything readable."""
-        return cls(self._scrub("%s %s: %s" % (method, path, text)), api_message=self._scrub(api_message), **kwargs)
+    def _error(self, cls, request, text, api_message=None, **kwargs):
+        """The exception for ``request`` (method, path, doing), the secret scrubbed from everything readable."""
+        method, path, doing = request
+        return cls(
+            self._scrub("%s %s: %s" % (method, path, text)),
+            api_message=self._scrub(api_message),
+            doing=doing,
+            **kwargs,
+        )
 
     def _scrub(self, text):
         if text and self._secret and len(self._secret) >= 8:
@@ -886,7 +908,8 @@ class Client:
 
 
 def _org_path(org_id, suffix=""):
-    return "/distributor/organization/%s%s" % (validate_uuid(org_id, "id"), suffix)
+    """The path of an organization; `org_id` is already validated (validate_uuid)."""
+    return "/distributor/organization/%s%s" % (org_id, suffix)
 
 
 def _never_connected(exc):

@@ -6,7 +6,7 @@
 
 Private to this collection: not a public API, may change in any release.
 Pure functions over the snake_case organization dicts the client returns, plus `converge`, a small
-executor that performs a plan through a client-call function. No Ansible import and no HTTP detail:
+executor that performs a plan through the client's methods. No Ansible import and no HTTP detail:
 `partner_org` (one organization) and `partner_orgs` (a whole list) both declare their work with these.
 """
 
@@ -33,7 +33,7 @@ class LifecycleError(ValueError):
 
 
 class NoSuchOrganization(LifecycleError):
-    """An organization addressed by id does not exist."""
+    """An organization addressed by id does not exist, or no live one has the client ID asked for."""
 
 
 class AmbiguousOrganization(LifecycleError):
@@ -118,6 +118,39 @@ def live(orgs):
     return [org for org in orgs if org["status"] != TERMINATED]
 
 
+def live_matches(orgs, key, value):
+    """The organizations whose `key` equals `value` and that are not terminated: the one core of every
+    lookup by client ID (live_organization_by_client_id, designated, create's second look)."""
+    return live(matching(orgs, key, value))
+
+
+def describe_organizations(orgs):
+    """'<id> (status s, name 'n'), ...' for messages that let the user choose."""
+    return ", ".join("%s (status %s, name %r)" % (org["id"], org["status"], org["name"]) for org in orgs)
+
+
+def live_organization_by_client_id(orgs, client_id):
+    """The one organization of `orgs` with this client ID that is not terminated.
+
+    NoSuchOrganization when there is none (naming the terminated ones), AmbiguousOrganization when several.
+    """
+    alive = live_matches(orgs, "client_id", client_id)
+    if len(alive) == 1:
+        return alive[0]
+    if len(alive) > 1:
+        raise AmbiguousOrganization(
+            "client_id %r matches %d organizations that are not terminated: %s. "
+            "Use organization_id to choose one." % (client_id, len(alive), describe_organizations(alive)),
+            sorted(org["id"] for org in alive),
+        )
+    same_client = matching(orgs, "client_id", client_id)
+    terminated = "; only terminated ones: %s" % describe_organizations(same_client) if same_client else ""
+    raise NoSuchOrganization(
+        "client_id %r: no organization that is not terminated has this client ID%s. "
+        "Check the client ID or use organization_id." % (client_id, terminated)
+    )
+
+
 def single(matches, described):
     """The one organization of `matches`, None for none; AmbiguousOrganization when several."""
     if len(matches) > 1:
@@ -148,7 +181,7 @@ def designated(matches, entry):
         if not matches:
             raise NoSuchOrganization("No organization with id %s exists for this distributor." % value)
     else:
-        alive = live(matches)
+        alive = live_matches(matches, key, value)
         already_terminated = entry.get("state") == TERMINATED and not alive and len(matches) == 1
         matches = matches if already_terminated else alive
     return single(matches, "%s %r" % (key, value))
@@ -302,30 +335,29 @@ def plan_set(orgs, entries, unlisted="keep"):
 # ---------------------------------------------------------------------------------------------
 
 
-def fetch_candidates(call, org_id=None):
+def fetch_candidates(client, org_id=None):
     """The organizations a lookup may designate, with exactly one GET: the one with `org_id` ([] when
-    it does not exist), else the whole list. `call` is PartnerModule.call."""
+    it does not exist), else the whole list."""
     if org_id is None:
-        return call("list organizations", "list_distributor_organizations")["organizations"]
+        return client.list_distributor_organizations()["organizations"]
     try:
-        return [call("get organization %s" % org_id, "get_distributor_organization", id=org_id)]
+        return [client.get_distributor_organization(id=org_id)]
     except _client.ExoscaleAPINotFoundException:
         return []
 
 
-def converge(call, current, actions, entry, check_mode=False):
+def converge(client, current, actions, entry, check_mode=False):
     """Perform `actions` (from plan_entry) for one organization; returns (organization, done, error).
 
-    `call(doing, operation, **kwargs)` calls a client method by name and labels its errors with
-    `doing` (PartnerModule.call). In check mode nothing is called: the result is predicted.
-    A create is followed by whatever the returned status still needs (the API may answer `created`).
-    A client error stops this organization: it is returned (not raised) with what was done before it.
+    In check mode nothing is called: the result is predicted. A create is followed by whatever the
+    returned status still needs (the API may answer `created`). A client error stops this
+    organization: it is returned (not raised) with what was done before it.
     """
     org, done, planned = current, [], list(actions)
     try:
         while planned:
             action = planned.pop(0)
-            org = _perform(call, action, org, entry, check_mode)
+            org = _perform(client, action, org, entry, check_mode)
             done.append(action)
             if action == "create":
                 planned = plan_actions(org, entry.get("state", "active"), entry.get("purge", False))
@@ -334,50 +366,60 @@ def converge(call, current, actions, entry, check_mode=False):
     return org, done, None
 
 
-def _perform(call, action, org, entry, check_mode):
+def transitions(client):
+    """The client call of each action on an existing organization."""
+    return {
+        "activate": client.activate_distributor_organization,
+        "suspend": client.suspend_distributor_organization,
+        "terminate": client.terminate_distributor_organization,
+        "schedule_purge": client.schedule_purge_distributor_organization,
+    }
+
+
+def _perform(client, action, org, entry, check_mode):
     """Do one action (or, in check mode, predict its outcome) and return the organization after it."""
     if action == "create":
         if check_mode:
             return dict(_client.organization_preview(**creation_fields(entry)), status=ASSUMED_CREATE_STATUS)
-        return create(call, entry)
+        return create(client, entry)
     if not check_mode:
-        result = call(
-            "%s organization %s" % (action.replace("_", " "), org["id"]),
-            "%s_distributor_organization" % action,
-            id=org["id"],
-        )
+        result = transitions(client)[action](id=org["id"])
         if action in ("activate", "suspend"):
             return result
     return dict(org, status=STATUS_AFTER.get(action, org["status"]))
 
 
-def create(call, entry):
+def relabelled(exc, doing):
+    """A new client error like `exc` (same class, status and messages) that says it was doing `doing`."""
+    return type(exc)(
+        exc.message,
+        status=exc.status,
+        response=exc.response,
+        api_message=exc.api_message,
+        maybe_processed=exc.maybe_processed,
+        doing=doing,
+    )
+
+
+def create(client, entry):
     """Create the organization; when the answer was lost after the API may have processed it, find it
-    again by client_id instead of creating a duplicate. Raises the client error when it cannot tell."""
-    fields = creation_fields(entry)
+    again by client_id instead of creating a duplicate. Raises a client error when it cannot tell."""
     try:
-        return call("create organization %r" % entry["name"], "create_distributor_organization", **fields)
+        return client.create_distributor_organization(**creation_fields(entry))
     except _client.ExoscaleAPIException as exc:
         if not exc.maybe_processed:
             raise
         if not entry.get("client_id"):
-            exc.doing = (
+            raise relabelled(
+                exc,
                 "create organization %r (the API may have created it anyway: a rerun may create "
-                "a duplicate; set client_id so that reruns find it)" % entry["name"]
-            )
-            raise
-        found = live(
-            matching(
-                call("list organizations", "list_distributor_organizations")["organizations"],
-                "client_id",
-                entry["client_id"],
-            )
-        )
+                "a duplicate; set client_id so that reruns find it)" % entry["name"],
+            ) from exc
+        found = live_matches(client.list_distributor_organizations()["organizations"], "client_id", entry["client_id"])
         if len(found) != 1:
-            exc.doing = "create organization %r (%d organizations with client_id %r found afterwards)" % (
-                entry["name"],
-                len(found),
-                entry["client_id"],
-            )
-            raise exc from None
+            raise relabelled(
+                exc,
+                "create organization %r (%d organizations with client_id %r found afterwards)"
+                % (entry["name"], len(found), entry["client_id"]),
+            ) from exc
         return found[0]

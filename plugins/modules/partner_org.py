@@ -208,9 +208,9 @@ from ansible_collections.exoscale.partner.plugins.module_utils._base import Part
 
 def ensure(pm):
     entry = _lifecycle.validate_entry({field: pm.params[field] for field in _lifecycle.ENTRY_FIELDS})
-    current = _lifecycle.find_current(_lifecycle.fetch_candidates(pm.call, entry["id"]), entry)
+    current = _lifecycle.find_current(_lifecycle.fetch_candidates(pm.client, entry["id"]), entry)
     planned = _lifecycle.plan_entry(current, entry)
-    org, done, error = _lifecycle.converge(pm.call, current, planned, entry, check_mode=pm.check_mode)
+    org, done, error = _lifecycle.converge(pm.client, current, planned, entry, check_mode=pm.check_mode)
     if error is not None:
         raise error
     result = {}

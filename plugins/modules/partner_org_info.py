@@ -393,12 +393,7 @@ def attach_usage(partner, organizations, periods):
 
     def fetch(job):
         org, period = job
-        return partner.call(
-            "list the usage of organization %s%s" % (org["id"], "" if period is None else " for " + period),
-            "list_distributor_organization_usage",
-            id=org["id"],
-            period=period,
-        )
+        return partner.client.list_distributor_organization_usage(id=org["id"], period=period)
 
     jobs = [(org, period) for org in organizations for period in periods]
     failures = []
@@ -447,7 +442,7 @@ def gather(partner):
     params = partner.params
     periods = asked_periods(params)
     validate_concurrency(params["concurrency"])
-    organizations = [org for org in _lifecycle.fetch_candidates(partner.call, params["id"]) if matches(org, params)]
+    organizations = [org for org in _lifecycle.fetch_candidates(partner.client, params["id"]) if matches(org, params)]
     result = {}
     if params["usage"]:
         failures = attach_usage(partner, organizations, periods)

@@ -352,7 +352,7 @@ def perform(pm, plan):
 
     def work(item):
         dummy, current, actions, entry = item
-        return _lifecycle.converge(pm.call, current, actions, entry, check_mode=pm.check_mode)
+        return _lifecycle.converge(pm.client, current, actions, entry, check_mode=pm.check_mode)
 
     # Check mode sends nothing: no thread is needed to predict.
     outcomes = _parallel.run_each(work, work_items(plan), 1 if pm.check_mode else pm.params["concurrency"])
@@ -410,7 +410,7 @@ def diff_of(label, before, after):
 
 def converge_all(pm):
     entries = validated_entries(pm)
-    orgs = pm.call("list organizations", "list_distributor_organizations")["organizations"]
+    orgs = pm.client.list_distributor_organizations()["organizations"]
     plan = _lifecycle.plan_set(orgs, entries, pm.params["unlisted"])
     if plan.errors:
         planning_failure(pm, plan)

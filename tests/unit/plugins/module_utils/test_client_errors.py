@@ -171,6 +171,38 @@ def test_status_maps_to_exception_with_api_message(fake_api, status, answer, cls
     assert_clean(exc)
 
 
+UPPER_ID = ORG_ID.upper()
+DOING_CASES = [
+    (lambda c: c.list_distributor_organizations(), "list organizations"),
+    (lambda c: c.get_distributor_organization(id=UPPER_ID), "get organization %s" % ORG_ID),
+    (lambda c: c.create_distributor_organization(**ORG_FIELDS), "create organization 'Acme'"),
+    (lambda c: c.activate_distributor_organization(id=UPPER_ID), "activate organization %s" % ORG_ID),
+    (lambda c: c.suspend_distributor_organization(id=UPPER_ID), "suspend organization %s" % ORG_ID),
+    (lambda c: c.terminate_distributor_organization(id=UPPER_ID), "terminate organization %s" % ORG_ID),
+    (lambda c: c.schedule_purge_distributor_organization(id=UPPER_ID), "schedule purge organization %s" % ORG_ID),
+    (lambda c: c.list_distributor_organization_usage(id=ORG_ID), "list the usage of organization %s" % ORG_ID),
+    (
+        lambda c: c.list_distributor_organization_usage(id=ORG_ID, period="2026-01"),
+        "list the usage of organization %s for 2026-01" % ORG_ID,
+    ),
+    (metering, "send the metering batch to organization %s" % ORG_ID),
+]
+
+
+@pytest.mark.parametrize("call, doing", DOING_CASES, ids=[case[1].split(" organization")[0] for case in DOING_CASES])
+def test_every_error_says_what_its_operation_was_doing(fake_api, call, doing):
+    fake_api.always(reply(409, json_body={"message": "conflict"}))
+    with pytest.raises(ExoscaleAPIClientException) as caught:
+        call(make_client(fake_api.url, retries=0))
+    assert caught.value.doing == doing
+
+
+def test_a_transport_error_says_what_its_operation_was_doing():
+    with pytest.raises(ExoscaleAPITransportException) as caught:
+        make_client(closed_port_url(), retries=0).suspend_distributor_organization(id=ORG_ID)
+    assert caught.value.doing == "suspend organization %s" % ORG_ID
+
+
 def test_exception_tree():
     assert issubclass(ExoscaleAPINotFoundException, ExoscaleAPIClientException)
     assert issubclass(ExoscaleAPIRateLimitException, ExoscaleAPIClientException)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The lifecycle rules alone: no HTTP, no Ansible; the executor runs against a recording call function."""
+"""The lifecycle rules alone: no HTTP, no Ansible; the executor runs against a recording client."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client, _lifecycle
+from ansible_collections.exoscale.partner.tests.unit.plugins.modules.conftest import labelled
 
 CREATE = dict(
     name="Customer Corp",
@@ -48,8 +49,9 @@ def entry(**fields):
     return result
 
 
-class RecordingCall:
-    """A client-call function: answers like the API, records (operation, kwargs), can fail once per operation."""
+class RecordingClient:
+    """A stand-in for the client: answers like the API, records (operation, kwargs), can fail once per
+    operation; its errors are labelled as the real client labels them."""
 
     def __init__(self, orgs=(), create_status="active"):
         self.orgs = [dict(o) for o in orgs]
@@ -58,22 +60,23 @@ class RecordingCall:
         self.failures = {}
         self.apply_then_fail = set()
 
-    def __call__(self, doing, operation, **kwargs):
+    def _call(self, operation, answer, **kwargs):
         self.calls.append((operation, kwargs))
         failure = self.failures.pop(operation, None)
         if failure is not None and operation not in self.apply_then_fail:
-            failure.doing = doing
-            raise failure
-        answer = getattr(self, operation)(**kwargs)
+            raise labelled(failure, operation, kwargs)
+        result = answer(**kwargs)
         if failure is not None:
-            failure.doing = doing
-            raise failure
-        return answer
+            raise labelled(failure, operation, kwargs)
+        return result
 
     def list_distributor_organizations(self):
-        return {"organizations": [dict(o) for o in self.orgs]}
+        return self._call("list_distributor_organizations", lambda: {"organizations": [dict(o) for o in self.orgs]})
 
     def create_distributor_organization(self, **fields):
+        return self._call("create_distributor_organization", self._create, **fields)
+
+    def _create(self, **fields):
         created = dict(_client.organization_preview(**fields), id=str(uuid.uuid4()), status=self.create_status)
         self.orgs.append(created)
         return dict(created)
@@ -84,21 +87,63 @@ class RecordingCall:
         return dict(found)
 
     def activate_distributor_organization(self, id):
-        return self._set(id, "active")
+        return self._call("activate_distributor_organization", lambda id: self._set(id, "active"), id=id)
 
     def suspend_distributor_organization(self, id):
-        return self._set(id, "suspended")
+        return self._call("suspend_distributor_organization", lambda id: self._set(id, "suspended"), id=id)
 
     def terminate_distributor_organization(self, id):
-        self._set(id, "terminated")
-        return {"message": "terminated"}
+        def terminate(id):
+            self._set(id, "terminated")
+            return {"message": "terminated"}
+
+        return self._call("terminate_distributor_organization", terminate, id=id)
 
     def schedule_purge_distributor_organization(self, id):
-        return {"message": "scheduled"}
+        return self._call("schedule_purge_distributor_organization", lambda id: {"message": "scheduled"}, id=id)
 
 
 def server_error(maybe_processed=True):
     return _client.ExoscaleAPIServerException("HTTP 503: busy", status=503, maybe_processed=maybe_processed)
+
+
+# --- the one lookup by client ID ----------------------------------------------------------------
+
+
+def test_live_organization_by_client_id_skips_terminated_ones():
+    alive = org(client_id="c")
+    orgs = [org("terminated", client_id="c"), alive, org(client_id="other")]
+    assert _lifecycle.live_organization_by_client_id(orgs, "c") is alive
+
+
+def test_live_organization_by_client_id_names_the_terminated_ones_when_none_is_live():
+    gone = org("terminated", client_id="c", name="Old Corp")
+    with pytest.raises(_lifecycle.NoSuchOrganization) as caught:
+        _lifecycle.live_organization_by_client_id([gone], "c")
+    assert str(caught.value) == (
+        "client_id 'c': no organization that is not terminated has this client ID; only terminated ones: "
+        "%s (status terminated, name 'Old Corp'). Check the client ID or use organization_id." % gone["id"]
+    )
+
+
+def test_live_organization_by_client_id_without_any_match():
+    with pytest.raises(_lifecycle.NoSuchOrganization) as caught:
+        _lifecycle.live_organization_by_client_id([org(client_id="other")], "c")
+    assert str(caught.value) == (
+        "client_id 'c': no organization that is not terminated has this client ID. "
+        "Check the client ID or use organization_id."
+    )
+
+
+def test_live_organization_by_client_id_refuses_to_guess_between_live_ones():
+    first, second = org(client_id="c", name="A"), org("suspended", client_id="c", name="B")
+    with pytest.raises(_lifecycle.AmbiguousOrganization) as caught:
+        _lifecycle.live_organization_by_client_id([first, second], "c")
+    assert str(caught.value) == (
+        "client_id 'c' matches 2 organizations that are not terminated: %s (status active, name 'A'), "
+        "%s (status suspended, name 'B'). Use organization_id to choose one." % (first["id"], second["id"])
+    )
+    assert caught.value.ids == sorted([first["id"], second["id"]])
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -314,56 +359,59 @@ def test_plan_set_drift_is_not_an_action():
 
 
 def test_converge_check_mode_sends_nothing_and_predicts():
-    call = RecordingCall()
+    client = RecordingClient()
     wanted = entry(client_id="c", state="suspended", **CREATE)
-    predicted, done, error = _lifecycle.converge(call, None, ["create", "suspend"], wanted, check_mode=True)
-    assert call.calls == [] and error is None and done == ["create", "suspend"]
+    predicted, done, error = _lifecycle.converge(client, None, ["create", "suspend"], wanted, check_mode=True)
+    assert client.calls == [] and error is None and done == ["create", "suspend"]
     assert predicted["id"] is None and predicted["status"] == "suspended" and predicted["client_id"] == "c"
 
 
 def test_converge_activates_what_the_api_creates_as_created():
-    call = RecordingCall(create_status="created")
-    result, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
+    client = RecordingClient(create_status="created")
+    result, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
     assert error is None and done == ["create", "activate"] and result["status"] == "active"
 
 
 def test_converge_returns_an_error_with_what_was_done_before_it():
-    call = RecordingCall()
-    call.failures["suspend_distributor_organization"] = server_error()
+    client = RecordingClient()
+    client.failures["suspend_distributor_organization"] = server_error()
     wanted = entry(client_id="c", state="suspended", **CREATE)
-    result, done, error = _lifecycle.converge(call, None, ["create", "suspend"], wanted)
-    assert done == ["create"] and result["status"] == "active" and result["id"] == call.orgs[0]["id"]
+    result, done, error = _lifecycle.converge(client, None, ["create", "suspend"], wanted)
+    assert done == ["create"] and result["status"] == "active" and result["id"] == client.orgs[0]["id"]
     assert error.doing == "suspend organization %s" % result["id"]
 
 
 def test_create_after_a_maybe_processed_error_finds_it_again_by_client_id():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error()
-    call.apply_then_fail.add("create_distributor_organization")
-    result, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
-    assert error is None and done == ["create"] and len(call.orgs) == 1 and result["id"] == call.orgs[0]["id"]
-    assert [name for name, dummy in call.calls] == ["create_distributor_organization", "list_distributor_organizations"]
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error()
+    client.apply_then_fail.add("create_distributor_organization")
+    result, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
+    assert error is None and done == ["create"] and len(client.orgs) == 1 and result["id"] == client.orgs[0]["id"]
+    assert [name for name, dummy in client.calls] == [
+        "create_distributor_organization",
+        "list_distributor_organizations",
+    ]
 
 
 def test_create_that_was_not_processed_is_not_found_again():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error()
-    dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error()
+    dummy, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
     assert done == [] and "0 organizations with client_id 'c' found afterwards" in error.doing
 
 
 def test_create_without_client_id_cannot_be_found_again():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error()
-    dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(**CREATE))
-    assert "duplicate" in error.doing and len(call.calls) == 1
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error()
+    dummy, done, error = _lifecycle.converge(client, None, ["create"], entry(**CREATE))
+    assert "duplicate" in error.doing and len(client.calls) == 1
 
 
 def test_create_refused_by_the_api_is_not_looked_up():
-    call = RecordingCall()
-    call.failures["create_distributor_organization"] = server_error(maybe_processed=False)
-    dummy, done, error = _lifecycle.converge(call, None, ["create"], entry(client_id="c", **CREATE))
-    assert error.doing == "create organization 'Customer Corp'" and len(call.calls) == 1
+    client = RecordingClient()
+    client.failures["create_distributor_organization"] = server_error(maybe_processed=False)
+    dummy, done, error = _lifecycle.converge(client, None, ["create"], entry(client_id="c", **CREATE))
+    assert error.doing == "create organization 'Customer Corp'" and len(client.calls) == 1
 
 
 def test_the_rules_import_no_ansible_and_no_http():

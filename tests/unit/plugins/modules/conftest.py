@@ -55,9 +55,45 @@ def make_org(**fields):
     return org
 
 
-def api_error(cls, status, message, maybe_processed=False):
+def api_error(cls, status, message, maybe_processed=False, doing=None):
     """An exception of the client's hierarchy, as the client raises it."""
-    return cls("HTTP %s: %s" % (status, message), status=status, api_message=message, maybe_processed=maybe_processed)
+    return cls(
+        "HTTP %s: %s" % (status, message),
+        status=status,
+        api_message=message,
+        maybe_processed=maybe_processed,
+        doing=doing,
+    )
+
+
+# What the real client says each operation was doing (its errors carry it, see _client.Client).
+DOING = {
+    "list_distributor_organizations": lambda kwargs: "list organizations",
+    "get_distributor_organization": lambda kwargs: "get organization %s" % kwargs["id"],
+    "create_distributor_organization": lambda kwargs: "create organization %r" % kwargs["name"],
+    "activate_distributor_organization": lambda kwargs: "activate organization %s" % kwargs["id"],
+    "suspend_distributor_organization": lambda kwargs: "suspend organization %s" % kwargs["id"],
+    "terminate_distributor_organization": lambda kwargs: "terminate organization %s" % kwargs["id"],
+    "schedule_purge_distributor_organization": lambda kwargs: "schedule purge organization %s" % kwargs["id"],
+    "list_distributor_organization_usage": lambda kwargs: (
+        "list the usage of organization %s%s"
+        % (kwargs["id"], "" if kwargs.get("period") is None else " for " + kwargs["period"])
+    ),
+    "metering_transaction": lambda kwargs: "send the metering batch to organization %s" % kwargs["organization"],
+}
+
+
+def labelled(error, operation, kwargs):
+    """The queued error as the real client raises it: labelled with what the operation was doing."""
+    if error.doing is not None or operation not in DOING:
+        return error
+    return type(error)(
+        error.message,
+        status=error.status,
+        api_message=error.api_message,
+        maybe_processed=error.maybe_processed,
+        doing=DOING[operation](kwargs),
+    )
 
 
 class FakeClient:
@@ -71,8 +107,9 @@ class FakeClient:
     Transitions the API refuses (as the simulator does) raise 409: terminate twice, activate or
     suspend a terminated organization, purge one that is not terminated.
 
-    `errors` maps an operation name to an exception raised on its next call; with `apply_then_fail`
-    the operation is applied first (the server processed it, the answer was lost).
+    `errors` maps an operation name to an exception raised on its next call, labelled as the real
+    client labels it (DOING); with `apply_then_fail` the operation is applied first (the server
+    processed it, the answer was lost).
     """
 
     def __init__(self, orgs=(), create_status="active"):
@@ -91,11 +128,11 @@ class FakeClient:
     def _record(self, operation, **kwargs):
         self.calls.append((operation, kwargs))
         if operation in self.errors and not self.apply_then_fail:
-            raise self.errors.pop(operation)
+            raise labelled(self.errors.pop(operation), operation, kwargs)
 
     def _answer(self, name, value):
         if name in self.errors:
-            raise self.errors.pop(name)
+            raise labelled(self.errors.pop(name), name, self.calls[-1][1])
         return value
 
     def _find(self, id):

@@ -26,8 +26,8 @@ def test_failure_of_a_call_names_that_call(run_module, fake_client):
     fake_client.orgs.append({"id": org_id, "status": "active"})
 
     def work(partner):
-        partner.call("list organizations", "list_distributor_organizations")
-        partner.call("suspend organization %s" % org_id, "suspend_distributor_organization", id=org_id)
+        partner.client.list_distributor_organizations()
+        partner.client.suspend_distributor_organization(id=org_id)
 
     result = run_work(run_module, work)
 
@@ -38,11 +38,29 @@ def test_failure_of_a_call_names_that_call(run_module, fake_client):
 
 def test_failure_outside_call_is_not_labelled_with_the_last_call(run_module, fake_client):
     def work(partner):
-        partner.call("list organizations", "list_distributor_organizations")
-        raise api_error(_client.ExoscaleAPIServerException, 502, "bad gateway")  # raised outside call()
+        partner.client.list_distributor_organizations()
+        raise api_error(_client.ExoscaleAPIServerException, 502, "bad gateway")  # raised with no label
 
     result = run_work(run_module, work)
 
     assert result["failed"]
     assert "list organizations" not in result["msg"]
     assert result["msg"].startswith("Failed to %s: HTTP 502: bad gateway" % _base.DOING_UNKNOWN)
+
+
+def test_a_module_that_does_not_use_the_api_needs_no_credentials_and_has_no_client(run_module, fake_client):
+    seen = {}
+
+    def main():
+        partner = _base.PartnerModule({}, uses_api=False)
+        seen["api_url"] = partner.params["api_url"]
+        try:
+            partner.fail("a client: %r" % partner.client)
+        except RuntimeError as exc:
+            partner.fail(str(exc))
+
+    result = run_module(main, {"api_url": "http://127.0.0.1:9/other"}, credentials=False)
+
+    assert seen["api_url"] == "http://127.0.0.1:9/other"
+    assert result["failed"] and "does not use the API" in result["msg"]
+    assert fake_client.calls == []
