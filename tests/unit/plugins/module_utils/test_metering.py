@@ -156,12 +156,22 @@ def test_the_batches_report_counts_and_names_the_failed_ones(store):
     assert failure.startswith("1 of 2 metering batches failed or are uncertain (%r)" % failed[0]["transaction_id"])
 
 
-def test_a_journal_failing_during_a_single_send_is_reported_as_such(store):
-    plan = _metering.plan([requested("a", ORG_A)], single=True)
-    store.close()
-    store.get = lambda transaction_id: (_ for _ in ()).throw(_journal.JournalError("disk full"))
-    failure, values = _metering.report(plan, _metering.meter(plan, store, Client()))
-    assert (failure, values) == ("The metering journal failed: disk full", {})
+class BrokenStore:
+    """A journal that fails on every read, as a full disk or a lost database connection does."""
+
+    def get(self, transaction_id):
+        raise _journal.JournalError("journal x: disk full, cannot read %s" % transaction_id)
+
+
+def test_a_journal_failing_during_a_send_is_reported_as_such():
+    client = Client()
+    single = _metering.plan([requested("a", ORG_A)], single=True)
+    failure, values = _metering.report(single, _metering.meter(single, BrokenStore(), client))
+    assert (failure, values) == ("The metering journal failed: journal x: disk full, cannot read a", {})
+    batches = _metering.plan([requested("a", ORG_A)], 1)
+    failure, values = _metering.report(batches, _metering.meter(batches, BrokenStore(), client))
+    assert values["batches"][0]["error"] == "Cannot use the metering journal: journal x: disk full, cannot read a"
+    assert values["summary"]["failed"] == 1 and client.calls == []
 
 
 def test_without_transaction_id_the_single_batch_is_sent_straight():
