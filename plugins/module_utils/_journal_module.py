@@ -56,7 +56,7 @@ def scrubber(partner):
     return scrub
 
 
-def meter(partner, metering_plan):
+def run_metering(partner, metering_plan):
     """partner_metering: open the journal if a batch has a transaction id, then preview or send the plan."""
     store = open_journal_or_fail(partner, read_only=partner.check_mode) if metering_plan.uses_journal else None
     try:

@@ -20,11 +20,12 @@ import collections
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client, _journal, _lifecycle, _parallel
 
-APPLIED_NOW = "applied"
-ALREADY_APPLIED = "already_applied"
-FAILED = "failed"
-UNCERTAIN = "uncertain"
-SUMMARY_KEYS = (APPLIED_NOW, ALREADY_APPLIED, FAILED, UNCERTAIN)
+# A batch's `status` in the batches form, and the keys of the summary.
+STATUS_APPLIED = "applied"  # sent and applied by this run (in check mode: would be sent)
+STATUS_ALREADY_APPLIED = "already_applied"
+STATUS_FAILED = "failed"  # refused, conflicting, or the journal failed: not applied
+STATUS_UNCERTAIN = "uncertain"  # may have been applied, needs resolve
+STATUSES = (STATUS_APPLIED, STATUS_ALREADY_APPLIED, STATUS_FAILED, STATUS_UNCERTAIN)
 
 
 class Batch(collections.namedtuple("Batch", "where transaction_id organization_id client_id usage resolve")):
@@ -61,10 +62,10 @@ class BatchResult(collections.namedtuple("BatchResult", "batch outcome problem c
     @property
     def status(self):
         if self.problem is None:
-            return ALREADY_APPLIED if self.outcome.action == _journal.ALREADY_APPLIED else APPLIED_NOW
+            return STATUS_ALREADY_APPLIED if self.outcome.action == _journal.ALREADY_APPLIED else STATUS_APPLIED
         if self.outcome is not None and self.outcome.action in _journal.FAILING_ACTIONS:
-            return UNCERTAIN if self.outcome.action == _journal.NEEDS_RESOLVE else FAILED
-        return UNCERTAIN if self.state in _journal.UNSETTLED else FAILED
+            return STATUS_UNCERTAIN if self.outcome.action == _journal.NEEDS_RESOLVE else STATUS_FAILED
+        return STATUS_UNCERTAIN if self.state in _journal.UNSETTLED else STATUS_FAILED
 
 
 def _field(where, name):
@@ -311,7 +312,7 @@ def metering_result(batch):
 def batches_report(results):
     """The batches form: one `batches` entry per batch and the `summary`; fails if any batch has a problem."""
     rows = [batch_row(result) for result in results]
-    summary = dict.fromkeys(SUMMARY_KEYS, 0)
+    summary = dict.fromkeys(STATUSES, 0)
     for row in rows:
         summary[row["status"]] += 1
     values = dict(changed=any(row["changed"] for row in rows), batches=rows, summary=summary)

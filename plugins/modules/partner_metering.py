@@ -372,7 +372,7 @@ from ansible_collections.exoscale.partner.plugins.module_utils._journal_module i
     exit_with,
     journal_argument_spec,
     mask_journal_password,
-    meter,
+    run_metering,
 )
 
 SINGLE_BATCH_OPTIONS = ("organization_id", "client_id", "usage", "transaction_id", "resolve")
@@ -428,7 +428,7 @@ def main():
 
     def work():
         metering_plan = _metering.plan(requested, params["concurrency"], single)  # all checked, nothing sent yet
-        exit_with(partner, *meter(partner, metering_plan))
+        exit_with(partner, *run_metering(partner, metering_plan))
 
     partner.run(work)
 

@@ -135,11 +135,11 @@ def test_check_mode_and_a_real_run_agree_on_a_conflict_with_an_uncertain_entry(s
     client = Client()
     client.failure = _client.ExoscaleAPIServerException("HTTP 503", status=503, maybe_processed=True)
     first = _metering.plan([requested("a", ORG_A)], 1)
-    assert _metering.meter(first, store, client)[0].status == _metering.UNCERTAIN
+    assert _metering.meter(first, store, client)[0].status == _metering.STATUS_UNCERTAIN
     other = _metering.plan([requested("a", ORG_B)], 1)
     previewed = _metering.meter(other, store, client, check_mode=True)[0]
     sent = _metering.meter(other, store, client)[0]
-    assert previewed.status == sent.status == _metering.FAILED  # conflicting, as the summary documents
+    assert previewed.status == sent.status == _metering.STATUS_FAILED  # conflicting, as the summary documents
     assert previewed.outcome.action == sent.outcome.action == _journal.CONFLICT
     assert client.calls == [("metering", ORG_A)]
 
