@@ -77,7 +77,7 @@ def organization_options():
         postcode=dict(type="str", aliases=["postal_code"]),
         city=dict(type="str"),
         country=dict(type="str"),
-        state=dict(type="str", default="active", choices=list(_lifecycle.STATES)),
+        state=dict(type="str", default="active", choices=list(_lifecycle.DESIRED_STATES)),
         purge=dict(type="bool", default=False),
     )
 
@@ -95,12 +95,16 @@ def credentials_problem(params):
     return None
 
 
-def blank_options(argument_spec, params):
-    """The text options given as an empty or whitespace-only string (never a valid key, name or id)."""
+def blank_options(argument_spec, params, names=None):
+    """The text options (of `names`, default all) given as an empty or whitespace-only string (never a
+    valid key, name or id)."""
     return sorted(
         name
         for name, option in argument_spec.items()
-        if option.get("type", "str") == "str" and isinstance(params.get(name), str) and not params[name].strip()
+        if (names is None or name in names)
+        and option.get("type", "str") == "str"
+        and isinstance(params.get(name), str)
+        and not params[name].strip()
     )
 
 
@@ -120,9 +124,11 @@ def build_client(params, component="module"):
 class PartnerModule:
     """An AnsibleModule with the common options, a lazily built client and API error handling."""
 
-    def __init__(self, argument_spec, uuid_options=(), uses_api=True, **ansible_module_kwargs):
+    def __init__(self, argument_spec, uuid_options=(), text_options=None, uses_api=True, **ansible_module_kwargs):
         """`uuid_options`: the options that take an organization id; validated and lower-cased here.
 
+        `text_options`: the text options refused here when blank (default: every one); () when a rule
+        validates them all (partner_org's _lifecycle.validate_entry).
         `uses_api=False`: the api_* options are accepted (so that the action group's module_defaults
         apply) but not used: no credentials are required and there is no client.
         """
@@ -131,7 +137,7 @@ class PartnerModule:
         self.module = AnsibleModule(argument_spec=spec, **ansible_module_kwargs)
         self.uses_api = uses_api
         self.params = dict(self.module.params)  # a copy: the module's own params stay as given
-        blank = blank_options(argument_spec, self.params)
+        blank = blank_options(argument_spec, self.params, text_options)
         if blank:
             self.fail("Invalid parameters: %s: must not be empty or blank." % ", ".join(blank))
         for name in uuid_options:
@@ -182,10 +188,22 @@ class PartnerModule:
             result["diff"] = diffs
         self.module.exit_json(changed=changed, **result)
 
+    def finish(self, result):
+        """Report a _lifecycle.TaskResult: its warnings, then its failure or its values (and diff)."""
+        for warning in result.warnings:
+            self.warn(warning)
+        if result.failure is not None:
+            self.fail(result.failure, **result.values)
+        values = dict(result.values)
+        if self.module._diff and result.diff:
+            values["diff"] = result.diff
+        self.module.exit_json(changed=result.changed, **values)
+
     def run(self, work):
-        """Call work() and turn every client error into a clean failure."""
+        """Call work() and report the TaskResult it returns (once); every client or rule error becomes a
+        clean failure."""
         try:
-            work()
+            result = work()
         except _client.ExoscaleAPIException as exc:
             self.fail_api(exc)
         except _lifecycle.AmbiguousOrganization as exc:
@@ -195,3 +213,5 @@ class PartnerModule:
         except ValueError as exc:
             # The client's builders name the bad field in the message.
             self.fail("Invalid parameters: %s" % exc)
+        if result is not None:
+            self.finish(result)

@@ -2,30 +2,60 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The organization lifecycle rules: lookup, planning, drift, validation and duplicate-safe creation.
+"""The organization rules: lookup, planning, drift, validation, duplicate-safe creation, and the
+whole task of each organization module (partner_org, partner_orgs, partner_org_info).
 
 Private to this collection: not a public API, may change in any release.
-Pure functions over the snake_case organization dicts the client returns, plus `converge`, a small
-executor that performs a plan through the client's methods. No Ansible import and no HTTP detail:
-`partner_org` (one organization) and `partner_orgs` (a whole list) both declare their work with these.
+Pure functions over the snake_case organization dicts the client returns (never changed in place),
+plus `converge`, a small executor that performs a plan through the client's methods. No Ansible
+import and no HTTP detail: each task returns a TaskResult, which the module's glue reports once.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _client
+from collections import namedtuple
+
+from ansible_collections.exoscale.partner.plugins.module_utils import _client, _parallel
 
 TERMINATED = "terminated"
-STATES = ("active", "suspended", TERMINATED)
+DESIRED_STATES = ("active", "suspended", TERMINATED)
 KEYS = ("id", "client_id", "name")
 REQUIRED_TO_CREATE = ("name", "owner_email", "address", "postcode", "city", "country")
 BILLING_FIELDS = ("name", "address", "building_number", "postcode", "city", "country")
 CREATE_FIELDS = REQUIRED_TO_CREATE + ("building_number", "client_id")
-ENTRY_FIELDS = ("id",) + CREATE_FIELDS + ("state", "purge")
+ENTRY_OPTIONS = ("id",) + CREATE_FIELDS + ("state", "purge")
 TEXT_FIELDS = ("id",) + CREATE_FIELDS  # never valid empty or blank (an empty key would match nothing or anything)
 STATUS_AFTER = {"activate": "active", "suspend": "suspended", "terminate": TERMINATED}
 ASSUMED_CREATE_STATUS = "active"  # what check mode predicts; the API's choice is not documented
+REPORTED = 10  # problems named in a message; the result has all of them
+
+
+class TaskResult:
+    """What a module reports, decided by the rules; the glue (PartnerModule.finish) reports it once.
+
+    `values`: the return values; `failure`: the failure message (the task fails with `values`), or
+    None; `changed` (on success); `warnings`; `diff`: the diff-mode value, or None for no diff.
+    """
+
+    __slots__ = ("values", "changed", "failure", "warnings", "diff")
+
+    def __init__(self, values, changed=False, failure=None, warnings=(), diff=None):
+        self.values = values
+        self.changed = changed
+        self.failure = failure
+        self.warnings = list(warnings)
+        self.diff = diff
+
+    def __repr__(self):
+        return "TaskResult(failure=%r, changed=%r, values=%r)" % (self.failure, self.changed, self.values)
+
+
+def listed(texts, limit=REPORTED):
+    """The first `limit` texts joined for a message, saying how many more the result holds."""
+    more = " (and %d more, see the result)" % (len(texts) - limit) if len(texts) > limit else ""
+    return "; ".join(texts[:limit]) + more
 
 
 class LifecycleError(ValueError):
@@ -70,8 +100,8 @@ def validate_entry(entry, where=""):
         raise ValueError("%sone of id, client_id or name is required to find the organization" % whole)
     if entry.get("id") is not None and entry.get("client_id") is not None:
         raise ValueError("%sid and client_id are mutually exclusive: an organization is addressed by one key" % whole)
-    if entry.get("state", "active") not in STATES:
-        raise ValueError("%sstate: expected one of %s, got %r" % (field, ", ".join(STATES), entry.get("state")))
+    if entry.get("state", "active") not in DESIRED_STATES:
+        raise ValueError("%sstate: expected one of %s, got %r" % (field, ", ".join(DESIRED_STATES), entry.get("state")))
     if entry.get("purge") and entry.get("state") != TERMINATED:
         raise ValueError("%spurge=true requires state=terminated" % whole)
     try:
@@ -267,22 +297,42 @@ def duplicate_entries(entries):
     return problems
 
 
-class SetPlan:
-    """What converging a list of entries against the list of organizations will do.
+class Target(namedtuple("Target", "index entry current actions drift error")):
+    """One entry of a list, planned: the organization it designates (None: to create), the actions,
+    the drift, and `error`, the reason it cannot be planned (None when it can)."""
 
-    `targets`: per entry (same order) a dict {entry, current, actions, drift, error}; `error` is a
-    LifecycleError message (nothing is sent for the set when any entry has one).
-    `unlisted`: [{organization, actions}] for the live organizations no entry designates, when
-    `unlisted` is suspend or terminate and something must change.
-    """
+    __slots__ = ()
 
-    def __init__(self, targets, unlisted):
-        self.targets = targets
-        self.unlisted = unlisted
+    @property
+    def label(self):
+        return "%s (%s)" % (entry_name(self.index), describe_key(self.entry))
+
+
+class Unlisted(namedtuple("Unlisted", "organization actions entry")):
+    """A live organization no entry designates, and the actions `unlisted` asks for; `entry` is the
+    state it goes to, as an entry (for converge)."""
+
+    __slots__ = ()
+
+    @property
+    def current(self):
+        return self.organization
+
+    @property
+    def label(self):
+        return "unlisted organization %s" % self.organization["id"]
+
+
+class SetPlan(namedtuple("SetPlan", "targets unlisted")):
+    """What converging a list of entries will do: a Target per entry (same order), and the Unlisted
+    organizations that must change. Nothing is sent for the set when any target has an error."""
+
+    __slots__ = ()
 
     @property
     def errors(self):
-        return [(index, target["error"]) for index, target in enumerate(self.targets) if target["error"]]
+        """[(entry index, error)] of the targets that cannot be planned."""
+        return [(target.index, target.error) for target in self.targets if target.error]
 
 
 UNLISTED_ACTIONS = {
@@ -292,42 +342,46 @@ UNLISTED_ACTIONS = {
 }
 
 
+def entry_name(index):
+    return "organizations[%d]" % index
+
+
 def plan_set(orgs, entries, unlisted="keep"):
-    """Plan a whole list of validated entries against every organization (one list answer): a SetPlan."""
-    if unlisted not in UNLISTED_ACTIONS:
-        raise ValueError("unlisted: expected keep, suspend or terminate, got %r" % (unlisted,))
+    """Plan a whole list of validated entries against every organization (one list answer): a SetPlan.
+
+    `unlisted` is one of UNLISTED_ACTIONS (the module's argument spec checks it).
+    """
     duplicates = duplicate_entries(entries)
     by_key = index_by_key(orgs)
     targets, claimed = [], {}
     for index, entry in enumerate(entries):
-        target = dict(entry=entry, current=None, actions=[], drift={}, error=duplicates.get(index))
+        target = _plan_target(index, entry, duplicates.get(index), by_key, claimed)
+        if target.current is not None:
+            claimed.setdefault(target.current["id"], index)
         targets.append(target)
-        if target["error"]:
-            continue
-        try:
-            key, value = lookup_key(entry)
-            current = designated(by_key[key].get(value, []), entry)
-            target["actions"] = plan_entry(current, entry)
-        except LifecycleError as exc:
-            target["error"] = str(exc)
-            continue
-        target["current"] = current
-        target["drift"] = find_drift(current, entry)
-        if current is not None:
-            if current["id"] in claimed:
-                target["error"] = "organization %s is already designated by organizations[%d]" % (
-                    current["id"],
-                    claimed[current["id"]],
-                )
-            claimed.setdefault(current["id"], index)
-    claimed_ids = set(claimed)
     planned_unlisted = []
     for org in live(orgs):
-        if org["id"] not in claimed_ids:
-            actions = UNLISTED_ACTIONS[unlisted](org)
-            if actions:
-                planned_unlisted.append(dict(organization=org, actions=actions))
+        actions = [] if org["id"] in claimed else UNLISTED_ACTIONS[unlisted](org)
+        if actions:
+            state = dict(state=STATUS_AFTER[actions[0]], purge=False)
+            planned_unlisted.append(Unlisted(org, actions, state))
     return SetPlan(targets, planned_unlisted)
+
+
+def _plan_target(index, entry, duplicate, by_key, claimed):
+    """The Target of one entry; `claimed` maps the ids designated so far to their entry index."""
+    if duplicate:
+        return Target(index, entry, None, [], {}, duplicate)
+    try:
+        key, value = lookup_key(entry)
+        current = designated(by_key[key].get(value, []), entry)
+        actions = plan_entry(current, entry)
+    except LifecycleError as exc:
+        return Target(index, entry, None, [], {}, str(exc))
+    error = None
+    if current is not None and current["id"] in claimed:
+        error = "organization %s is already designated by organizations[%d]" % (current["id"], claimed[current["id"]])
+    return Target(index, entry, current, actions, find_drift(current, entry), error)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,8 +400,15 @@ def fetch_candidates(client, org_id=None):
         return []
 
 
+class Converged(namedtuple("Converged", "organization done error")):
+    """What converging one organization gave: the organization after it, the actions done, and the
+    client error that stopped it (None when every action was done)."""
+
+    __slots__ = ()
+
+
 def converge(client, current, actions, entry, check_mode=False):
-    """Perform `actions` (from plan_entry) for one organization; returns (organization, done, error).
+    """Perform `actions` (from plan_entry) for one organization; a Converged.
 
     In check mode nothing is called: the result is predicted. A create is followed by whatever the
     returned status still needs (the API may answer `created`). A client error stops this
@@ -362,8 +423,8 @@ def converge(client, current, actions, entry, check_mode=False):
             if action == "create":
                 planned = plan_actions(org, entry.get("state", "active"), entry.get("purge", False))
     except _client.ExoscaleAPIException as exc:
-        return org, done, exc
-    return org, done, None
+        return Converged(org, done, exc)
+    return Converged(org, done, None)
 
 
 def transitions(client):
@@ -423,3 +484,285 @@ def create(client, entry):
                 % (entry["name"], len(found), entry["client_id"]),
             ) from exc
         return found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The tasks: partner_org, partner_orgs, partner_org_info
+# ---------------------------------------------------------------------------------------------
+
+
+def ensure_organization(client, options, check_mode):
+    """partner_org: bring one organization to its state. Raises what a rule or the client refuses."""
+    entry = validate_entry({name: options[name] for name in ENTRY_OPTIONS})
+    current = find_current(fetch_candidates(client, entry["id"]), entry)
+    converged = converge(client, current, plan_entry(current, entry), entry, check_mode=check_mode)
+    if converged.error is not None:
+        raise converged.error
+    org, done = converged.organization, converged.done
+    values, warnings = dict(organization=org, actions=done), []
+    drift = find_drift(current, entry)
+    if drift:
+        values["drift"] = drift
+        warnings.append(
+            "Organization %s differs from the options in %s; the Partner API cannot update it."
+            % (current["id"], ", ".join(sorted(drift)))
+        )
+    return TaskResult(values, bool(done), warnings=warnings, diff=dict(before=current or {}, after=org or {}))
+
+
+SUMMARY_ACTIONS = (
+    ("created", "create"),
+    ("activated", "activate"),
+    ("suspended", "suspend"),
+    ("terminated", "terminate"),
+    ("purged", "schedule_purge"),
+)
+
+
+def converge_organizations(client, options, check_mode, failure_text):
+    """partner_orgs: converge a whole list (one list call, then the changes in parallel).
+
+    `failure_text(exc)` is the text of a client error in a result. Nothing is sent when an option or
+    an entry is wrong, or when an entry cannot be planned.
+    """
+    entries, problems = validated_entries(options)
+    if problems:
+        return TaskResult(dict(errors=problems), failure="Invalid parameters (nothing was sent): %s" % listed(problems))
+    plan = plan_set(client.list_distributor_organizations()["organizations"], entries, options["unlisted"])
+    if plan.errors:
+        return planning_failure(plan)
+    concurrency = 1 if check_mode else options["concurrency"]  # check mode sends nothing: no thread needed
+    return set_report(plan, perform_set(client, plan, concurrency, check_mode), failure_text)
+
+
+def validated_entries(options):
+    """(entries checked with their ids canonical, problems): every problem found before any request."""
+    problems, entries = [], []
+    for index, raw in enumerate(options["organizations"]):
+        try:
+            entries.append(validate_entry(raw, entry_name(index)))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if not problems:
+        duplicates = sorted(duplicate_entries(entries).items())
+        problems = ["%s: %s" % (entry_name(index), text) for index, text in duplicates]
+    if options["unlisted"] == "terminate" and not options["unlisted_confirm"]:
+        problems.append(
+            "unlisted=terminate terminates every organization the list misses and cannot be undone: "
+            "set unlisted_confirm=true to confirm it"
+        )
+    try:
+        _parallel.validate_concurrency(options["concurrency"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    return entries, problems
+
+
+def planning_failure(plan):
+    problems = ["%s: %s" % (plan.targets[index].label, error) for index, error in plan.errors]
+    return TaskResult(
+        dict(
+            organizations=[entry_result(target, target.current, error=target.error) for target in plan.targets],
+            unlisted=[],
+            errors=problems,
+        ),
+        failure="%d of %d entries cannot be converged; nothing was sent: %s"
+        % (len(problems), len(plan.targets), listed(problems)),
+    )
+
+
+def perform_set(client, plan, concurrency, check_mode):
+    """Converge every target, then every unlisted organization, that has actions (in check mode,
+    predict it): one Converged for each, in that order."""
+    planned = plan.targets + plan.unlisted
+
+    def work(position):
+        item = planned[position]
+        return converge(client, item.current, item.actions, item.entry, check_mode=check_mode)
+
+    busy = [position for position, item in enumerate(planned) if item.actions]
+    attempts = {attempt.item: attempt for attempt in _parallel.run_each(work, busy, concurrency)}
+    converged = []
+    for position, item in enumerate(planned):
+        attempt = attempts.get(position)
+        if attempt is None:
+            converged.append(Converged(item.current, [], None))
+        else:
+            converged.append(attempt.value if attempt.ok else Converged(item.current, [], attempt.error))
+    return converged
+
+
+def entry_result(target, organization=None, actions=(), error=None):
+    return dict(
+        key=dict([lookup_key(target.entry)]),
+        organization=organization,
+        actions=list(actions),
+        drift=target.drift,
+        error=error,
+    )
+
+
+def set_report(plan, converged, failure_text):
+    """partner_orgs' TaskResult from the plan and what converging it gave."""
+
+    def error_text(error):
+        if error is None:
+            return None
+        return failure_text(error) if isinstance(error, _client.ExoscaleAPIException) else str(error)
+
+    planned = plan.targets + plan.unlisted
+    results = [
+        entry_result(target, done.organization, done.done, error_text(done.error))
+        for target, done in zip(plan.targets, converged)
+    ]
+    unlisted = [
+        dict(organization=done.organization, actions=done.done, error=error_text(done.error))
+        for done in converged[len(plan.targets) :]
+    ]
+    diffs = [
+        dict(
+            before=item.current or {}, after=done.organization or {}, before_header=item.label, after_header=item.label
+        )
+        for item, done in zip(planned, converged)
+        if done.done
+    ]
+    summary = summary_of(results, unlisted)
+    changed = any(result["actions"] for result in results + unlisted)
+    values = dict(organizations=results, unlisted=unlisted, summary=summary)
+    warnings = drift_warnings(results)
+    if not summary["failed"]:
+        return TaskResult(values, changed, warnings=warnings, diff=diffs or None)
+    failures = ["%s: %s" % (entry_name(i), r["error"]) for i, r in enumerate(results) if r["error"]]
+    failures += [r["error"] for r in unlisted if r["error"]]
+    return TaskResult(
+        dict(values, changed=changed),
+        failure="%d of %d organizations failed (the others were converged): %s"
+        % (summary["failed"], len(results) + len(unlisted), listed(failures)),
+        warnings=warnings,
+    )
+
+
+def summary_of(results, unlisted):
+    every = results + unlisted
+    summary = {name: sum(1 for r in every if action in r["actions"]) for name, action in SUMMARY_ACTIONS}
+    summary["unchanged"] = sum(1 for r in results if not r["actions"] and not r["error"])
+    summary["failed"] = sum(1 for r in every if r["error"])
+    return summary
+
+
+def drift_warnings(results):
+    drifted = ["%s: %s" % (entry_name(i), ", ".join(sorted(r["drift"]))) for i, r in enumerate(results) if r["drift"]]
+    if not drifted:
+        return []
+    return [
+        "%d organizations differ from their entries (the Partner API cannot update them; see drift): %s"
+        % (len(drifted), listed(drifted))
+    ]
+
+
+def list_organizations(client, options, explain):
+    """partner_org_info: the organizations the filters match, with their usage when asked for.
+
+    `explain(exc)` is the text of a client error. One GET (by id, or the whole list), then one usage
+    call per organization and month, at most `concurrency` at a time.
+    """
+    periods = asked_periods(options)
+    _parallel.validate_concurrency(options["concurrency"])
+    organizations = filtered(fetch_candidates(client, options["id"]), options)
+    if not options["usage"]:
+        return TaskResult(dict(organizations=organizations))
+    fetched = fetch_usage(client, organizations, periods, options["concurrency"])
+    organizations = [
+        with_usage(org, fetches, len(periods) == 1, explain) for org, fetches in zip(organizations, fetched)
+    ]
+    failures = [
+        dict(failure, id=org["id"], name=org["name"])
+        for org in organizations
+        for failure in org.get("usage_errors", [])
+    ]
+    values = dict(organizations=organizations, usage_errors=failures)
+    if failures and options["on_usage_error"] == "fail":
+        return TaskResult(dict(status=failures[0]["status"], usage_errors=failures), failure=usage_failure(failures))
+    return TaskResult(values, warnings=["Failed to list the usage of " + describe_usage_failure(f) for f in failures])
+
+
+def filtered(orgs, filters):
+    """The organizations whose id, client_id and name equal the filters given, in one of `status` if given."""
+    for key in KEYS:
+        if filters[key] is not None:
+            orgs = matching(orgs, key, filters[key])
+    return [org for org in orgs if not filters["status"] or org["status"] in filters["status"]]
+
+
+def asked_periods(options):
+    """The months asked for, validated, ascending and unique; [None] leaves the month to the API."""
+    if options["periods"] is not None:
+        return sorted({_client.validate_period(period) for period in options["periods"]})
+    if options["period"] is not None:
+        return [_client.validate_period(options["period"])]
+    return [None]
+
+
+class UsageFetch(namedtuple("UsageFetch", "organization period records error")):
+    """The usage of one organization for one month (None: the API's choice): its records, or the
+    client error that stopped it."""
+
+    __slots__ = ()
+
+
+def fetch_usage(client, organizations, periods, concurrency):
+    """Per organization, a UsageFetch per period (in the order given); the requests run in parallel.
+
+    An error that is not the client's (a bug) is raised once every request is done.
+    """
+    jobs = [(org, period) for org in organizations for period in periods]
+
+    def fetch(job):
+        org, period = job
+        return client.list_distributor_organization_usage(id=org["id"], period=period)
+
+    fetched = []
+    for attempt in _parallel.run_each(fetch, jobs, concurrency):
+        org, period = attempt.item
+        if not attempt.ok and not isinstance(attempt.error, _client.ExoscaleAPIException):
+            raise attempt.error
+        fetched.append(UsageFetch(org, period, attempt.value, attempt.error))
+    return [fetched[start : start + len(periods)] for start in range(0, len(fetched), len(periods))]
+
+
+def with_usage(org, fetches, single_period, explain):
+    """A copy of `org` with its usage (its UsageFetches): `usage_by_period` (months given), `usage`
+    (one month), and `usage_errors` for the months that failed (missing from usage_by_period)."""
+    org = dict(org)
+    for fetch in fetches:
+        if fetch.error is not None:
+            failure = dict(period=fetch.period, msg=explain(fetch.error), status=fetch.error.status)
+            org.setdefault("usage_errors", []).append(failure)
+            continue
+        if fetch.period is not None:
+            org.setdefault("usage_by_period", {})[fetch.period] = fetch.records
+        if single_period:
+            org["usage"] = fetch.records
+    return org
+
+
+def describe_usage_failure(failure):
+    return "organization %s (%s)%s: %s" % (
+        failure["id"],
+        failure["name"],
+        "" if failure["period"] is None else " for " + failure["period"],
+        failure["msg"],
+    )
+
+
+def usage_failure(failures):
+    """The message naming every failed (organization, month)."""
+    if len(failures) == 1:
+        return "Failed to list the usage of " + describe_usage_failure(failures[0])
+    return (
+        "Failed to list the usage of %d organization/month pairs (on_usage_error=continue returns the others): %s"
+        % (
+            len(failures),
+            " | ".join(map(describe_usage_failure, failures)),
+        )
+    )

@@ -19,7 +19,7 @@ MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 32
 
 
-class Outcome:
+class Attempt:
     """What work(item) gave: its value, or the exception it raised (never both)."""
 
     __slots__ = ("item", "value", "error")
@@ -34,7 +34,7 @@ class Outcome:
         return self.error is None
 
     def __repr__(self):
-        return "Outcome(item=%r, value=%r, error=%r)" % (self.item, self.value, self.error)
+        return "Attempt(item=%r, value=%r, error=%r)" % (self.item, self.value, self.error)
 
 
 def validate_concurrency(value, field="concurrency"):
@@ -47,13 +47,13 @@ def validate_concurrency(value, field="concurrency"):
 
 
 def run_each(work, items, concurrency):
-    """Call work(item) for every item, at most `concurrency` at a time; Outcomes in the order of items.
+    """Call work(item) for every item, at most `concurrency` at a time; Attempts in the order of items.
 
-    Every item is attempted: an exception in one (any Exception) is recorded in its Outcome and does
-    not stop the others. With concurrency 1 (or a single item) no thread is started.
+    `concurrency` is already checked (validate_concurrency, where the option enters). Every item is
+    attempted: an exception in one (any Exception) is recorded in its Attempt and does not stop the
+    others. With concurrency 1 (or a single item) no thread is started.
     """
     items = list(items)
-    validate_concurrency(concurrency)
     if concurrency == 1 or len(items) <= 1:
         return [_attempt(work, item) for item in items]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
@@ -62,6 +62,6 @@ def run_each(work, items, concurrency):
 
 def _attempt(work, item):
     try:
-        return Outcome(item, value=work(item))
+        return Attempt(item, value=work(item))
     except Exception as exc:  # noqa: BLE001 - recorded for the main thread, which reports it
-        return Outcome(item, error=exc)
+        return Attempt(item, error=exc)

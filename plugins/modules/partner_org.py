@@ -206,33 +206,15 @@ from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle
 from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, organization_options
 
 
-def ensure(pm):
-    entry = _lifecycle.validate_entry({field: pm.params[field] for field in _lifecycle.ENTRY_FIELDS})
-    current = _lifecycle.find_current(_lifecycle.fetch_candidates(pm.client, entry["id"]), entry)
-    planned = _lifecycle.plan_entry(current, entry)
-    org, done, error = _lifecycle.converge(pm.client, current, planned, entry, check_mode=pm.check_mode)
-    if error is not None:
-        raise error
-    result = {}
-    drift = _lifecycle.find_drift(current, entry)
-    if drift:
-        result["drift"] = drift
-        pm.warn(
-            "Organization %s differs from the options in %s; the Partner API cannot update it."
-            % (current["id"], ", ".join(sorted(drift)))
-        )
-    pm.exit(bool(done), before=current or {}, after=org or {}, organization=org, actions=done, **result)
-
-
 def main():
-    pm = PartnerModule(
-        uuid_options=("id",),
+    partner = PartnerModule(
         argument_spec=organization_options(),
+        text_options=(),  # _lifecycle.validate_entry checks every option once
         required_one_of=[("id", "client_id", "name")],
         mutually_exclusive=[("id", "client_id")],
         supports_check_mode=True,
     )
-    pm.run(lambda: ensure(pm))
+    partner.run(lambda: _lifecycle.ensure_organization(partner.client, partner.params, partner.check_mode))
 
 
 if __name__ == "__main__":

@@ -347,121 +347,27 @@ usage_errors:
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle
 from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule, explain
-from ansible_collections.exoscale.partner.plugins.module_utils._client import (
-    ORG_STATUSES,
-    ExoscaleAPIException,
-    validate_period,
-)
-from ansible_collections.exoscale.partner.plugins.module_utils._parallel import run_each, validate_concurrency
-
-
-def argument_spec():
-    return dict(
-        id=dict(type="str"),
-        client_id=dict(type="str"),
-        name=dict(type="str"),
-        status=dict(type="list", elements="str", choices=list(ORG_STATUSES)),
-        usage=dict(type="bool", default=False),
-        period=dict(type="str"),
-        periods=dict(type="list", elements="str"),
-        concurrency=dict(type="int", default=8),
-        on_usage_error=dict(type="str", choices=["fail", "continue"], default="fail"),
-    )
-
-
-def matches(org, params):
-    for field in ("id", "client_id", "name"):
-        if params[field] is not None and org[field] != params[field]:
-            return False
-    return not params["status"] or org["status"] in params["status"]
-
-
-def asked_periods(params):
-    """The months asked for, validated, ascending and unique; [None] leaves the month to the API."""
-    if params["periods"] is not None:
-        return sorted({validate_period(period) for period in params["periods"]})
-    if params["period"] is not None:
-        return [validate_period(params["period"])]
-    return [None]
-
-
-def attach_usage(partner, organizations, periods):
-    """Fetch the usage of every (organization, period), in parallel; return the failures in input order.
-
-    Worker threads only call the client; results are attached here, in the main thread.
-    """
-
-    def fetch(job):
-        org, period = job
-        return partner.client.list_distributor_organization_usage(id=org["id"], period=period)
-
-    jobs = [(org, period) for org in organizations for period in periods]
-    failures = []
-    for outcome in run_each(fetch, jobs, partner.params["concurrency"]):
-        org, period = outcome.item
-        if not outcome.ok:
-            if not isinstance(outcome.error, ExoscaleAPIException):
-                raise outcome.error
-            failure = {"period": period, "msg": explain(outcome.error), "status": outcome.error.status}
-            org.setdefault("usage_errors", []).append(failure)
-            failures.append(dict(failure, id=org["id"], name=org["name"]))
-            continue
-        if period is not None:
-            org.setdefault("usage_by_period", {})[period] = outcome.value
-        if len(periods) == 1:
-            org["usage"] = outcome.value
-    return failures
-
-
-def describe(failure):
-    return "organization %s (%s)%s: %s" % (
-        failure["id"],
-        failure["name"],
-        "" if failure["period"] is None else " for " + failure["period"],
-        failure["msg"],
-    )
-
-
-def fail_on(partner, failures):
-    """Fail naming every failed (organization, month); status and api_message are the first failure's."""
-    if len(failures) == 1:
-        text = "Failed to list the usage of " + describe(failures[0])
-    else:
-        text = (
-            "Failed to list the usage of %d organization/month pairs (on_usage_error=continue returns the others): %s"
-            % (
-                len(failures),
-                " | ".join(map(describe, failures)),
-            )
-        )
-    first = failures[0]
-    partner.fail(text, status=first["status"], usage_errors=failures)
-
-
-def gather(partner):
-    params = partner.params
-    periods = asked_periods(params)
-    validate_concurrency(params["concurrency"])
-    organizations = [org for org in _lifecycle.fetch_candidates(partner.client, params["id"]) if matches(org, params)]
-    result = {}
-    if params["usage"]:
-        failures = attach_usage(partner, organizations, periods)
-        if failures and params["on_usage_error"] == "fail":
-            fail_on(partner, failures)
-        for failure in failures:
-            partner.warn("Failed to list the usage of " + describe(failure))
-        result["usage_errors"] = failures
-    partner.exit(changed=False, organizations=organizations, **result)
+from ansible_collections.exoscale.partner.plugins.module_utils._client import ORG_STATUSES
 
 
 def main():
     partner = PartnerModule(
-        argument_spec(),
+        argument_spec=dict(
+            id=dict(type="str"),
+            client_id=dict(type="str"),
+            name=dict(type="str"),
+            status=dict(type="list", elements="str", choices=list(ORG_STATUSES)),
+            usage=dict(type="bool", default=False),
+            period=dict(type="str"),
+            periods=dict(type="list", elements="str"),
+            concurrency=dict(type="int", default=8),
+            on_usage_error=dict(type="str", choices=["fail", "continue"], default="fail"),
+        ),
         uuid_options=("id",),
         mutually_exclusive=[("period", "periods")],
         supports_check_mode=True,
     )
-    partner.run(lambda: gather(partner))
+    partner.run(lambda: _lifecycle.list_organizations(partner.client, partner.params, explain))
 
 
 if __name__ == "__main__":

@@ -255,194 +255,27 @@ summary:
   sample: {"created": 2, "activated": 0, "suspended": 1, "terminated": 0, "purged": 0, "unchanged": 57, "failed": 0}
 """
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle, _parallel
+from ansible_collections.exoscale.partner.plugins.module_utils import _lifecycle
 from ansible_collections.exoscale.partner.plugins.module_utils._base import (
     PartnerModule,
     failure_text,
     organization_options,
 )
-from ansible_collections.exoscale.partner.plugins.module_utils._client import ExoscaleAPIException
-
-UNLISTED_STATE = {"suspend": "suspended", "terminate": _lifecycle.TERMINATED}
-SUMMARY_ACTIONS = (
-    ("created", "create"),
-    ("activated", "activate"),
-    ("suspended", "suspend"),
-    ("terminated", "terminate"),
-    ("purged", "schedule_purge"),
-)
-REPORTED = 10  # problems named in a message; the result has all of them
-
-
-def where(index):
-    return "organizations[%d]" % index
-
-
-def validated_entries(pm):
-    """Every entry checked (and its id made canonical) before any request; fails naming every bad one."""
-    params = pm.params
-    problems, entries = [], []
-    for index, raw in enumerate(params["organizations"]):
-        try:
-            entries.append(_lifecycle.validate_entry(raw, where(index)))
-        except ValueError as exc:
-            problems.append(str(exc))
-    if not problems:
-        problems = [
-            "%s: %s" % (where(index), text) for index, text in sorted(_lifecycle.duplicate_entries(entries).items())
-        ]
-    if params["unlisted"] == "terminate" and not params["unlisted_confirm"]:
-        problems.append(
-            "unlisted=terminate terminates every organization the list misses and cannot be undone: "
-            "set unlisted_confirm=true to confirm it"
-        )
-    try:
-        _parallel.validate_concurrency(params["concurrency"])
-    except ValueError as exc:
-        problems.append(str(exc))
-    if problems:
-        pm.fail("Invalid parameters (nothing was sent): %s" % listed(problems), errors=problems)
-    return entries
-
-
-def error_text(error):
-    if isinstance(error, ExoscaleAPIException):
-        return failure_text(error)
-    return str(error)
-
-
-def entry_result(target, organization=None, actions=(), error=None):
-    entry = target["entry"]
-    return dict(
-        key=dict([_lifecycle.lookup_key(entry)]),
-        organization=organization,
-        actions=list(actions),
-        drift=target["drift"],
-        error=error,
-    )
-
-
-def planning_failure(pm, plan):
-    problems = [
-        "%s (%s): %s" % (where(i), _lifecycle.describe_key(plan.targets[i]["entry"]), e) for i, e in plan.errors
-    ]
-    pm.fail(
-        "%d of %d entries cannot be converged; nothing was sent: %s"
-        % (len(problems), len(plan.targets), listed(problems)),
-        organizations=[entry_result(t, t["current"], error=t["error"]) for t in plan.targets],
-        unlisted=[],
-        errors=problems,
-    )
-
-
-def work_items(plan):
-    """(entry index or None for an unlisted one, current organization, actions, entry) for each to change."""
-    items = []
-    for index, target in enumerate(plan.targets):
-        if target["actions"]:
-            items.append((index, target["current"], target["actions"], target["entry"]))
-    for planned in plan.unlisted:
-        state = UNLISTED_STATE[planned["actions"][0]]
-        items.append((None, planned["organization"], planned["actions"], dict(state=state, purge=False)))
-    return items
-
-
-def perform(pm, plan):
-    """Run every planned change (in check mode, predict it); {entry index or unlisted id: (org, done, error)}."""
-
-    def work(item):
-        dummy, current, actions, entry = item
-        return _lifecycle.converge(pm.client, current, actions, entry, check_mode=pm.check_mode)
-
-    # Check mode sends nothing: no thread is needed to predict.
-    outcomes = _parallel.run_each(work, work_items(plan), 1 if pm.check_mode else pm.params["concurrency"])
-    done = {}
-    for outcome in outcomes:
-        index, current = outcome.item[0], outcome.item[1]
-        org, actions, error = outcome.value if outcome.ok else (current, [], outcome.error)
-        done[index if index is not None else current["id"]] = (org, actions, error)
-    return done
-
-
-def results_of(plan, done):
-    """(organizations, unlisted, diffs) as returned, in the order of the list."""
-    results, unlisted, diffs = [], [], []
-    for index, target in enumerate(plan.targets):
-        org, actions, error = done.get(index, (target["current"], [], None))
-        results.append(entry_result(target, org, actions, error and error_text(error)))
-        if actions:
-            label = "%s (%s)" % (where(index), _lifecycle.describe_key(target["entry"]))
-            diffs.append(diff_of(label, target["current"], org))
-    for planned in plan.unlisted:
-        current = planned["organization"]
-        org, actions, error = done[current["id"]]
-        unlisted.append(dict(organization=org, actions=actions, error=error and error_text(error)))
-        if actions:
-            diffs.append(diff_of("unlisted organization %s" % current["id"], current, org))
-    return results, unlisted, diffs
-
-
-def listed(texts, limit=REPORTED):
-    more = " (and %d more, see the result)" % (len(texts) - limit) if len(texts) > limit else ""
-    return "; ".join(texts[:limit]) + more
-
-
-def summary_of(results, unlisted):
-    every = results + unlisted
-    summary = {name: sum(1 for r in every if action in r["actions"]) for name, action in SUMMARY_ACTIONS}
-    summary["unchanged"] = sum(1 for r in results if not r["actions"] and not r["error"])
-    summary["failed"] = sum(1 for r in every if r["error"])
-    return summary
-
-
-def warn_drift(pm, results):
-    drifted = ["%s: %s" % (where(i), ", ".join(sorted(r["drift"]))) for i, r in enumerate(results) if r["drift"]]
-    if drifted:
-        pm.warn(
-            "%d organizations differ from their entries (the Partner API cannot update them; see drift): %s"
-            % (len(drifted), listed(drifted))
-        )
-
-
-def diff_of(label, before, after):
-    return dict(before=before or {}, after=after or {}, before_header=label, after_header=label)
-
-
-def converge_all(pm):
-    entries = validated_entries(pm)
-    orgs = pm.client.list_distributor_organizations()["organizations"]
-    plan = _lifecycle.plan_set(orgs, entries, pm.params["unlisted"])
-    if plan.errors:
-        planning_failure(pm, plan)
-    results, unlisted, diffs = results_of(plan, perform(pm, plan))
-    warn_drift(pm, results)
-    summary = summary_of(results, unlisted)
-    changed = any(r["actions"] for r in results + unlisted)
-    if summary["failed"]:
-        failures = ["%s: %s" % (where(i), r["error"]) for i, r in enumerate(results) if r["error"]]
-        failures += [r["error"] for r in unlisted if r["error"]]
-        pm.fail(
-            "%d of %d organizations failed (the others were converged): %s"
-            % (summary["failed"], len(results) + len(unlisted), listed(failures)),
-            changed=changed,
-            organizations=results,
-            unlisted=unlisted,
-            summary=summary,
-        )
-    pm.exit(changed, diffs=diffs, organizations=results, unlisted=unlisted, summary=summary)
 
 
 def main():
-    pm = PartnerModule(
+    partner = PartnerModule(
         argument_spec=dict(
             organizations=dict(type="list", elements="dict", required=True, options=organization_options()),
-            unlisted=dict(type="str", default="keep", choices=["keep", "suspend", "terminate"]),
+            unlisted=dict(type="str", default="keep", choices=list(_lifecycle.UNLISTED_ACTIONS)),
             unlisted_confirm=dict(type="bool", default=False),
             concurrency=dict(type="int", default=8),
         ),
         supports_check_mode=True,
     )
-    pm.run(lambda: converge_all(pm))
+    partner.run(
+        lambda: _lifecycle.converge_organizations(partner.client, partner.params, partner.check_mode, failure_text)
+    )
 
 
 if __name__ == "__main__":

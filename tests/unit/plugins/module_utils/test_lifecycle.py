@@ -43,7 +43,7 @@ def org(status="active", **fields):
 
 
 def entry(**fields):
-    result = dict.fromkeys(_lifecycle.ENTRY_FIELDS)
+    result = dict.fromkeys(_lifecycle.ENTRY_OPTIONS)
     result.update(state="active", purge=False)
     result.update(fields)
     return result
@@ -288,7 +288,7 @@ def test_plan_set_creates_activates_suspends_terminates():
             entry(client_id="gone", state="terminated"),
         ],
     )
-    assert [t["actions"] for t in plan.targets] == [
+    assert [t.actions for t in plan.targets] == [
         ["create"],
         ["activate"],
         ["suspend"],
@@ -296,7 +296,7 @@ def test_plan_set_creates_activates_suspends_terminates():
         ["activate"],
         [],
     ]
-    assert [t["current"] for t in plan.targets] == [None, suspended, active, going, created, None]
+    assert [t.current for t in plan.targets] == [None, suspended, active, going, created, None]
     assert plan.errors == [] and plan.unlisted == []
 
 
@@ -309,8 +309,8 @@ def test_plan_set_unlisted_touches_only_unlisted_live_ones(unlisted, expected):
     others = [org("active"), org("created"), org("suspended")]
     dead = org("terminated")
     plan = _lifecycle.plan_set([listed, dead] + others, [entry(client_id="mine")], unlisted)
-    assert [u["actions"] for u in plan.unlisted] == expected
-    touched = {u["organization"]["id"] for u in plan.unlisted}
+    assert [u.actions for u in plan.unlisted] == expected
+    touched = {u.organization["id"] for u in plan.unlisted}
     assert listed["id"] not in touched and dead["id"] not in touched
     if unlisted == "suspend":
         assert touched == {others[0]["id"], others[1]["id"]}
@@ -319,7 +319,7 @@ def test_plan_set_unlisted_touches_only_unlisted_live_ones(unlisted, expected):
 def test_plan_set_terminated_entry_match_is_not_unlisted():
     dead = org("terminated", client_id="d")
     plan = _lifecycle.plan_set([dead], [entry(client_id="d", state="terminated")], "terminate")
-    assert plan.unlisted == [] and plan.targets[0]["current"] is dead
+    assert plan.unlisted == [] and plan.targets[0].current is dead
 
 
 def test_plan_set_reports_every_entry_it_cannot_plan():
@@ -350,9 +350,7 @@ def test_plan_set_reports_every_entry_it_cannot_plan():
 def test_plan_set_drift_is_not_an_action():
     current = org(client_id="c", name="Old")
     plan = _lifecycle.plan_set([current], [entry(client_id="c", name="New")])
-    assert plan.targets[0]["actions"] == [] and plan.targets[0]["drift"] == {
-        "name": {"current": "Old", "desired": "New"}
-    }
+    assert plan.targets[0].actions == [] and plan.targets[0].drift == {"name": {"current": "Old", "desired": "New"}}
 
 
 # --- executor ----------------------------------------------------------------------------------
@@ -421,3 +419,103 @@ def test_the_rules_import_no_ansible_and_no_http():
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
     assert not [name for name in imported if name.startswith(("ansible.", "requests", "urllib", "http"))]
     assert "ansible_collections.exoscale.partner.plugins.module_utils" in imported  # _client only
+
+
+# --- the tasks: a TaskResult, and what the client returned is never changed ----------------------
+
+
+class UsageClient(RecordingClient):
+    """Answers usage requests; `failing` periods fail with a 503."""
+
+    def __init__(self, orgs, failing=()):
+        super(UsageClient, self).__init__(orgs)
+        self.failing = set(failing)
+        self.answered = []
+
+    def get_distributor_organization(self, id):
+        found = next(o for o in self.orgs if o["id"] == id)
+        self.answered.append(found)
+        return found
+
+    def list_distributor_organizations(self):
+        self.answered.extend(self.orgs)
+        return {"organizations": self.orgs}  # the same dicts each time: a mutation would show
+
+    def list_distributor_organization_usage(self, id, period=None):
+        if period in self.failing:
+            raise server_error()
+        return [dict(code="%s/%s" % (id, period))]
+
+
+def info_options(**options):
+    result = dict(id=None, client_id=None, name=None, status=None, usage=True, period=None, periods=None)
+    result.update(concurrency=1, on_usage_error="continue")
+    result.update(options)
+    return result
+
+
+def test_list_organizations_attaches_usage_to_copies_never_to_what_the_client_returned():
+    orgs = [org(client_id="a"), org(client_id="b")]
+    pristine = [dict(o) for o in orgs]
+    client = UsageClient(orgs, failing={"2026-02"})
+
+    result = _lifecycle.list_organizations(client, info_options(periods=["2026-02", "2026-01"]), str)
+
+    assert client.orgs == pristine and client.answered
+    first = result.values["organizations"][0]
+    assert first["usage_by_period"] == {"2026-01": [dict(code="%s/2026-01" % orgs[0]["id"])]}
+    assert first["usage_errors"] == [dict(period="2026-02", msg="HTTP 503: busy", status=503)]
+    assert [(e["id"], e["period"]) for e in result.values["usage_errors"]] == [
+        (orgs[0]["id"], "2026-02"),
+        (orgs[1]["id"], "2026-02"),
+    ]
+    assert result.failure is None and len(result.warnings) == 2
+
+
+def test_list_organizations_fails_naming_every_failed_month_when_asked_to():
+    client = UsageClient([org(client_id="a")], failing={"2026-01"})
+    result = _lifecycle.list_organizations(client, info_options(period="2026-01", on_usage_error="fail"), str)
+    assert result.failure.startswith("Failed to list the usage of organization %s" % client.orgs[0]["id"])
+    assert result.values["status"] == 503 and result.warnings == []
+
+
+def test_list_organizations_filters_with_the_lookup_rules():
+    wanted = org(client_id="a", status="suspended")
+    orgs = [wanted, org(client_id="a"), org(client_id="b", status="suspended")]
+    result = _lifecycle.list_organizations(
+        UsageClient(orgs), info_options(client_id="a", status=["suspended"], usage=False), str
+    )
+    assert result.values == dict(organizations=[wanted])
+
+
+def test_ensure_organization_predicts_in_check_mode_and_reports_drift():
+    current = org(client_id="c", name="Old Name")
+    client = RecordingClient([current])
+    options = entry(client_id="c", name="New Name", state="suspended")
+
+    result = _lifecycle.ensure_organization(client, options, check_mode=True)
+
+    assert [name for name, dummy in client.calls] == ["list_distributor_organizations"]
+    assert result.changed and result.values["actions"] == ["suspend"]
+    assert result.values["drift"] == {"name": {"current": "Old Name", "desired": "New Name"}}
+    assert result.diff == dict(before=current, after=dict(current, status="suspended"))
+    assert len(result.warnings) == 1 and client.orgs == [current]
+
+
+def test_converge_organizations_sends_nothing_for_a_bad_list():
+    client = RecordingClient([org(client_id="c")])
+    options = dict(
+        organizations=[entry(client_id="c"), entry(client_id="c")],
+        unlisted="terminate",
+        unlisted_confirm=False,
+        concurrency=0,
+    )
+
+    result = _lifecycle.converge_organizations(client, options, False, str)
+
+    assert client.calls == [] and result.failure.startswith("Invalid parameters (nothing was sent): ")
+    assert [problem.split(":")[0] for problem in result.values["errors"]] == [
+        "organizations[1]",
+        "unlisted=terminate terminates every organization the list misses and cannot be undone",
+        "concurrency",
+    ]

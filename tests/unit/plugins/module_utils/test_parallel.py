@@ -57,7 +57,7 @@ def test_concurrency_one_uses_the_calling_thread():
 @pytest.mark.parametrize("value", [0, 33, -1, True, "4", 2.0])
 def test_bad_concurrency_is_refused_naming_the_option(value):
     with pytest.raises(ValueError, match=r"^concurrency: expected a whole number from 1 to 32"):
-        _parallel.run_each(lambda n: n, [1], concurrency=value)
+        _parallel.validate_concurrency(value)
 
 
 def test_client_gives_each_thread_its_own_session_and_closes_them_all():

@@ -64,3 +64,15 @@ def test_a_module_that_does_not_use_the_api_needs_no_credentials_and_has_no_clie
     assert seen["api_url"] == "http://127.0.0.1:9/other"
     assert result["failed"] and "does not use the API" in result["msg"]
     assert fake_client.calls == []
+
+
+def test_the_module_parameters_are_never_rewritten_in_place(run_module, fake_client):
+    upper = "3F1E0C7A-2A52-4C4E-9A55-0D5B3A1F4B11"
+
+    def main():
+        partner = _base.PartnerModule({"id": {"type": "str"}}, uuid_options=("id",))
+        partner.fail("seen", given=partner.module.params["id"], used=partner.params["id"])
+
+    result = run_module(main, {"id": upper})
+
+    assert (result["given"], result["used"]) == (upper, upper.lower())
