@@ -6,8 +6,8 @@
 
 Private to this collection: not a public API, may change in any release.
 The `journal` option (documented by the exoscale.partner.journal doc fragment), opening the store
-before any API call, and the two modules' runs: each returns (failure message or None, result) for
-the module to exit with, once.
+before any API call, and the two modules' runs: each returns a _lifecycle.TaskResult, which
+PartnerModule.run reports once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +16,13 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _base, _journal, _journal_store, _metering
+from ansible_collections.exoscale.partner.plugins.module_utils import (
+    _base,
+    _journal,
+    _journal_store,
+    _lifecycle,
+    _metering,
+)
 
 JOURNAL_ENV = "EXOSCALE_PARTNER_JOURNAL"
 
@@ -35,10 +41,16 @@ def mask_journal_password(partner):
         partner.module.no_log_values.update(_journal_store.url_password(location))
 
 
+def journal_location(params):
+    """The `journal` option, None for the default journal when not set or blank (AWX injects an empty
+    EXOSCALE_PARTNER_JOURNAL when its credential's journal field is left empty)."""
+    return (params.get("journal") or "").strip() or None
+
+
 def open_journal_or_fail(partner, read_only):
     """The journal store for the module's `journal` option, or fail_json (before any API call)."""
     try:
-        return _journal_store.open_journal(partner.params.get("journal") or None, read_only=read_only)
+        return _journal_store.open_journal(journal_location(partner.params), read_only=read_only)
     except _journal_store.MissingDriver as exc:
         partner.module.fail_json(msg="%s: %s" % (exc, missing_required_lib(exc.library)), exception=exc.traceback_text)
     except _journal.JournalError as exc:
@@ -70,7 +82,7 @@ def run_metering(partner, metering_plan):
             check_mode=partner.check_mode,
         )
     except _journal.JournalError as exc:  # the journal failed in the middle of the run
-        return "The metering journal failed: %s" % exc, {}
+        return _lifecycle.TaskResult({}, failure="The metering journal failed: %s" % exc)
     finally:
         if store is not None:
             store.close()
@@ -83,15 +95,7 @@ def list_journal(partner, filters):
     try:
         transactions = [_journal.public_entry(entry) for entry in store.entries(**filters)]
     except _journal.JournalError as exc:
-        return "Cannot read the metering journal: %s" % exc, {}
+        return _lifecycle.TaskResult({}, failure="Cannot read the metering journal: %s" % exc)
     finally:
         store.close()
-    return None, dict(changed=False, transactions=transactions, counts=_journal.count_states(transactions))
-
-
-def exit_with(partner, failure, result):
-    """Exit once, with what the run returned."""
-    if failure:
-        partner.fail(failure, **result)
-    else:
-        partner.exit(**result)
+    return _lifecycle.TaskResult(dict(transactions=transactions, counts=_journal.count_states(transactions)))

@@ -171,8 +171,8 @@ def meter(metering_plan, store, client, api_key=None, scrub=None, explain_error=
     def send_batch(batch):
         return send(batch, store, client, api_key, scrub, explain_error)
 
-    outcomes = _parallel.run_each(send_batch, batches, metering_plan.concurrency)
-    return [outcome.value if outcome.ok else _crashed(outcome.item, outcome.error) for outcome in outcomes]
+    attempts = _parallel.run_each(send_batch, batches, metering_plan.concurrency)
+    return [attempt.value if attempt.ok else _crashed(attempt.item, attempt.error) for attempt in attempts]
 
 
 def preview(batch, store):
@@ -273,7 +273,7 @@ def sending_failure_text(cause, maybe_processed, batch):
 
 
 def report(metering_plan, results):
-    """(failure message or None, the module's result) of the task, in the form it was asked in."""
+    """The task's _lifecycle.TaskResult, in the form it was asked in."""
     return single_report(results[0]) if metering_plan.single else batches_report(results)
 
 
@@ -281,8 +281,8 @@ def single_report(result):
     """The single form: `metering`, and with a transaction id `transaction` and `journal_action`."""
     if result.crash is not None:
         if isinstance(result.crash, _journal.JournalError):
-            return "The metering journal failed: %s" % result.crash, {}
-        return result.problem, {}
+            return _lifecycle.TaskResult({}, failure="The metering journal failed: %s" % result.crash)
+        return _lifecycle.TaskResult({}, failure=result.problem)
     batch, outcome = result.batch, result.outcome
     values = dict(metering=metering_result(batch))
     if batch.transaction_id is not None:
@@ -291,11 +291,11 @@ def single_report(result):
             journal_action=outcome.action,
         )
     if result.problem is None:
-        return None, dict(values, changed=outcome.changed)
+        return _lifecycle.TaskResult(values, changed=outcome.changed)
     error = outcome.error
     if isinstance(error, _client.ExoscaleAPIException):
         values.update(maybe_processed=error.maybe_processed, status=error.status, api_message=error.api_message)
-    return result.problem, values
+    return _lifecycle.TaskResult(values, failure=result.problem)
 
 
 def metering_result(batch):
@@ -315,14 +315,15 @@ def batches_report(results):
     summary = dict.fromkeys(STATUSES, 0)
     for row in rows:
         summary[row["status"]] += 1
-    values = dict(changed=any(row["changed"] for row in rows), batches=rows, summary=summary)
+    changed = any(row["changed"] for row in rows)
     failed = [row for row in rows if row["error"]]
     if not failed:
-        return None, values
-    return (
-        "%d of %d metering batches failed or are uncertain (%s); the others were handled. First problem: %s"
-        % (len(failed), len(rows), ", ".join(repr(row["transaction_id"]) for row in failed[:10]), failed[0]["error"])
-    ), values
+        return _lifecycle.TaskResult(dict(batches=rows, summary=summary), changed=changed)
+    return _lifecycle.TaskResult(
+        dict(changed=changed, batches=rows, summary=summary),  # a failed task still says what it changed
+        failure="%d of %d metering batches failed or are uncertain (%s); the others were handled. First problem: %s"
+        % (len(failed), len(rows), ", ".join(repr(row["transaction_id"]) for row in failed[:10]), failed[0]["error"]),
+    )
 
 
 def batch_row(result):

@@ -369,7 +369,6 @@ maybe_processed:
 from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _metering
 from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule
 from ansible_collections.exoscale.partner.plugins.module_utils._journal_module import (
-    exit_with,
     journal_argument_spec,
     mask_journal_password,
     run_metering,
@@ -416,6 +415,7 @@ def argument_spec():
 def main():
     partner = PartnerModule(
         argument_spec(),
+        text_options=SINGLE_BATCH_OPTIONS,  # not journal: blank is the default journal
         mutually_exclusive=[("organization_id", "client_id")] + [("batches", name) for name in SINGLE_BATCH_OPTIONS],
         required_one_of=[("organization_id", "client_id", "batches"), ("usage", "batches")],
         required_by={"resolve": "transaction_id"},
@@ -425,12 +425,7 @@ def main():
     params = partner.params
     single = params["batches"] is None  # the single-batch form is a list of one batch
     requested = [{name: params[name] for name in SINGLE_BATCH_OPTIONS}] if single else params["batches"]
-
-    def work():
-        metering_plan = _metering.plan(requested, params["concurrency"], single)  # all checked, nothing sent yet
-        exit_with(partner, *run_metering(partner, metering_plan))
-
-    partner.run(work)
+    partner.run(lambda: run_metering(partner, _metering.plan(requested, params["concurrency"], single)))
 
 
 if __name__ == "__main__":

@@ -148,7 +148,6 @@ counts:
 from ansible_collections.exoscale.partner.plugins.module_utils import _journal
 from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule
 from ansible_collections.exoscale.partner.plugins.module_utils._journal_module import (
-    exit_with,
     journal_argument_spec,
     list_journal,
     mask_journal_password,
@@ -171,6 +170,7 @@ def main():
     partner = PartnerModule(
         argument_spec(),
         uses_api=False,  # reads only the journal; the api_* options are accepted for module_defaults
+        text_options=(),  # a blank filter filters nothing out, a blank journal is the default one
         mutually_exclusive=[("transaction_id", "transaction_prefix")],
         supports_check_mode=True,
     )
@@ -185,7 +185,7 @@ def main():
             organization_id=params["organization_id"],
             since=params["since"],
         )
-        exit_with(partner, *list_journal(partner, filters))
+        return list_journal(partner, filters)
 
     partner.run(work)
 
