@@ -52,7 +52,7 @@ def explain(exc):
     if not isinstance(exc, _client.ExoscaleAPIAuthException):
         return str(exc)
     expired = "expire" in (exc.api_message or str(exc)).lower()
-    skew = getattr(exc, "clock_skew", None)
+    skew = exc.clock_skew
     if skew is None or abs(skew) <= CLOCK_SKEW_TOLERANCE:
         return "%s. %s" % (exc, CLOCK_HELP if expired else AUTH_HELP)
     # The API's Date header shows the clocks apart: say so whatever the API's wording.
@@ -177,16 +177,15 @@ class PartnerModule:
         """Fail with the API's status and message, saying what was being done."""
         self.fail(failure_text(exc), status=exc.status, api_message=exc.api_message)
 
-    def exit(self, changed, before=None, after=None, diffs=None, **result):
-        """Exit successfully; in diff mode add the before/after of the managed object.
+    def exit(self, changed, before=None, after=None, diffs=None, **values):
+        """Exit successfully (through finish); in diff mode add the before/after of the managed object.
 
         `diffs`: several objects, a list of {before, after, before_header, after_header} (diff mode only).
         """
-        if self.module._diff and (before is not None or after is not None):
-            result["diff"] = dict(before=before or {}, after=after or {})
-        if self.module._diff and diffs:
-            result["diff"] = diffs
-        self.module.exit_json(changed=changed, **result)
+        diff = diffs or None
+        if diff is None and (before is not None or after is not None):
+            diff = dict(before=before or {}, after=after or {})
+        self.finish(_lifecycle.TaskResult(values, changed, diff=diff))
 
     def finish(self, result):
         """Report a _lifecycle.TaskResult: its warnings, then its failure or its values (and diff)."""
