@@ -145,78 +145,49 @@ counts:
   sample: {applied: 498, uncertain: 1, pending: 1}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.exoscale.partner.plugins.module_utils import _journal
-from ansible_collections.exoscale.partner.plugins.module_utils._base import api_argument_spec
-from ansible_collections.exoscale.partner.plugins.module_utils._client import validate_uuid
+from ansible_collections.exoscale.partner.plugins.module_utils._base import PartnerModule
 from ansible_collections.exoscale.partner.plugins.module_utils._journal_module import (
     journal_argument_spec,
+    list_journal,
     mask_journal_password,
-    open_journal,
 )
 
 
 def argument_spec():
     spec = dict(
-        state=dict(type="list", elements="str", choices=list(_journal.STATES)),
+        state=dict(type="list", elements="str", choices=list(_journal.TRANSACTION_STATES)),
         transaction_id=dict(type="str"),
         transaction_prefix=dict(type="str"),
         organization_id=dict(type="str"),
         since=dict(type="str"),
     )
     spec.update(journal_argument_spec())
-    spec.update(api_argument_spec())  # accepted for the action group's module_defaults, not used
     return spec
 
 
-class InfoModule:
-    """The few things _journal_module needs (params, module, fail), without API options or credentials."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-
-    def fail(self, msg, **kwargs):
-        self.module.fail_json(msg=msg, **kwargs)
-
-
-def filters(params):
-    """The store's filters from the options; ValueError naming a bad one."""
-    return dict(
-        states=params["state"],
-        transaction_id=params["transaction_id"],
-        prefix=params["transaction_prefix"],
-        organization_id=None
-        if params["organization_id"] is None
-        else validate_uuid(params["organization_id"], "organization_id"),
-        since=None if params["since"] is None else _journal.parse_since(params["since"]),
-    )
-
-
 def main():
-    module = AnsibleModule(
+    partner = PartnerModule(
         argument_spec(),
+        uses_api=False,  # reads only the journal; the api_* options are accepted for module_defaults
+        text_options=(),  # a blank filter filters nothing out, a blank journal is the default one
         mutually_exclusive=[("transaction_id", "transaction_prefix")],
         supports_check_mode=True,
     )
-    info = InfoModule(module)
-    mask_journal_password(info)
-    try:
-        wanted = filters(module.params)
-    except ValueError as exc:
-        module.fail_json(msg="Invalid parameters: %s" % exc)
-    store = open_journal(info, read_only=True)
-    try:
-        transactions = [_journal.public_entry(entry) for entry in store.entries(**wanted)]
-    except _journal.JournalError as exc:
-        module.fail_json(msg="Cannot read the metering journal: %s" % exc)
-    finally:
-        store.close()
-    counts = {}
-    for transaction in transactions:
-        counts[transaction["state"]] = counts.get(transaction["state"], 0) + 1
-    module.exit_json(changed=False, transactions=transactions, counts=counts)
+    mask_journal_password(partner)
+    params = partner.params
+
+    def work():
+        filters = _journal.journal_filters(
+            states=params["state"],
+            transaction_id=params["transaction_id"],
+            prefix=params["transaction_prefix"],
+            organization_id=params["organization_id"],
+            since=params["since"],
+        )
+        return list_journal(partner, filters)
+
+    partner.run(work)
 
 
 if __name__ == "__main__":

@@ -169,12 +169,12 @@ def test_usage_threshold_once_per_organization_month_and_threshold(watch, sim):
 
 
 def test_unsettled_metering_once_per_transaction_and_state(watch, sim, tmp_path, rules):
-    from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+    from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _journal_store
     from ansible_collections.exoscale.partner.plugins.module_utils._client import validate_usage
 
     acme = seed(sim, "Acme", client_id="{{ crm }}")
     path = str(tmp_path / "metering.sqlite3")
-    store = _journal.open_journal(path)
+    store = _journal_store.open_journal(path)
 
     class Lost(Exception):
         maybe_processed = True
@@ -213,14 +213,14 @@ def test_unsettled_metering_once_per_transaction_and_state(watch, sim, tmp_path,
 
 
 def test_journal_created_after_start_is_watched(watch, sim, tmp_path):
-    from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+    from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _journal_store
     from ansible_collections.exoscale.partner.plugins.module_utils._client import validate_usage
 
     acme = seed(sim, "Acme")
     path = str(tmp_path / "later.sqlite3")
     source = watch(journal=path)
     source.poll()
-    store = _journal.open_journal(path)
+    store = _journal_store.open_journal(path)
     canonical = _journal.canonical_batch(acme, validate_usage([{"product": "p", "variable": "v", "quantity": 1}]))
 
     def send():
@@ -433,10 +433,10 @@ def test_usage_outage_is_reported_once_and_a_vanished_organization_is_not_one(wa
 
 
 def test_a_journal_that_breaks_is_an_outage_not_the_end(watch, sim, tmp_path):
-    from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+    from ansible_collections.exoscale.partner.plugins.module_utils import _journal_store
 
     path = tmp_path / "metering.sqlite3"
-    _journal.open_journal(str(path)).close()
+    _journal_store.open_journal(str(path)).close()
     source = watch(journal=str(path))
     source.poll()
     source.watcher.store.close()

@@ -49,8 +49,20 @@ RULES = (
         # the glue: _base.py, and _journal_module.py (the journal's options and AnsibleModule side)
         excluding=("plugins/module_utils/*_base*.py", "plugins/module_utils/_journal_module.py"),
         forbidden=("ansible", MODULE_UTILS + "._base"),
-        why="rules (_parallel, _lifecycle, _journal, ...) are pure and unit-tested without Ansible; "
-        "only the glue (_base.py, _journal_module.py) talks to Ansible",
+        why="rules (_parallel, _lifecycle, _metering, _journal and its storage _journal_store, ...) are pure and "
+        "unit-tested without Ansible; only the glue (_base.py, _journal_module.py) talks to Ansible",
+    ),
+    Rule(
+        room="journal protocol",
+        files=("plugins/module_utils/_journal.py",),
+        forbidden=("sqlite3", "psycopg", MODULE_UTILS + "._journal_store"),
+        why="the journal's protocol decides; where the rows are kept (SQL, drivers) is _journal_store.py's job",
+    ),
+    Rule(
+        room="journal storage",
+        files=("plugins/module_utils/_journal_store.py",),
+        only=(MODULE_UTILS + "._journal", "psycopg"),
+        why="the stores keep rows for the protocol; they know no metering, lifecycle or API rule",
     ),
     Rule(
         room="modules",

@@ -78,3 +78,19 @@ def test_the_checker_reports_each_broken_rule(tmp_path):
         ("simulator/spec.py:1", "plugins.module_utils._client"),
     ]
     assert any("breaks the wire rule" in line for line in found)
+
+
+def test_the_journal_protocol_and_its_storage_stay_apart(tmp_path):
+    bad = {
+        "plugins/module_utils/_journal.py": "import sqlite3\n",
+        "plugins/module_utils/_journal_store.py": "from . import _metering\n",
+    }
+    for relative, text in bad.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    found = violations(root=str(tmp_path))
+    assert sorted(line.split(": breaks the ")[1].split(" rule")[0] for line in found) == [
+        "journal protocol",
+        "journal storage",
+    ]

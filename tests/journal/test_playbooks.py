@@ -23,7 +23,7 @@ import time
 import pytest
 from conftest import REPOSITORY_ROOT, collections_root
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _journal_store
 
 sys.path.insert(0, REPOSITORY_ROOT)
 from simulator.control import SimulatorProcess  # noqa: E402
@@ -109,10 +109,10 @@ def kill_tree(pid):
 
 def journal_state(journal, transaction):
     """The state of the transaction in the journal, or None (no row, or no journal yet)."""
-    if not _journal.is_postgres(journal) and not os.path.exists(journal):
+    if not _journal_store.is_postgres(journal) and not os.path.exists(journal):
         return None
     try:
-        store = _journal.open_journal(journal, read_only=True)
+        store = _journal_store.open_journal(journal, read_only=True)
     except _journal.JournalError:  # being created by the run
         return None
     try:
@@ -194,7 +194,7 @@ def test_a_killed_run_is_never_resent(api, tmp_path, location):
     )
     assert again.returncode != 0, again.stdout
     assert "PENDING" in again.stdout and transaction in again.stdout, again.stdout
-    for secret in [SECRET] + _journal.url_password(journal):
+    for secret in [SECRET] + _journal_store.url_password(journal):
         assert secret not in again.stdout + again.stderr
     assert len(metering_posts(api)) == 1
     assert len(api.admin.metering()) == 1
@@ -220,7 +220,7 @@ def test_two_playbooks_at_once_send_one_post(api, tmp_path, location):
     # the loser either saw the row pending (fails, nothing sent) or applied (ok, not changed)
     for code, output in zip(codes, outputs):
         assert code == 0 or "PENDING" in output, output
-        for secret in [SECRET] + _journal.url_password(journal):
+        for secret in [SECRET] + _journal_store.url_password(journal):
             assert secret not in output
 
 
@@ -234,6 +234,7 @@ def test_verbose_output_masks_only_the_journal_password(api, tmp_path, location)
     assert done.returncode == 0, output
     assert '"journal": ' in output  # the module invocation is shown at -vvv
     assert SECRET not in output
-    for password in _journal.url_password(location):
+    for password in _journal_store.url_password(location):
         assert password not in output
-    assert _journal.redact(location) in output.replace("********", "***")  # the rest of the location stays readable
+    shown = output.replace("********", "***")
+    assert _journal_store.redact(location) in shown  # the rest of the location stays readable

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _journal_store
 
 ORG = "11111111-1111-4111-8111-111111111111"
 OTHER_ORG = "22222222-2222-4222-8222-222222222222"
@@ -56,7 +56,7 @@ class Sender:
 
 
 def run(location, transaction_id="c1/2026-01", send=None, quantity="1.5", org=ORG, resolve=None):
-    store = _journal.open_journal(location)
+    store = _journal_store.open_journal(location)
     try:
         return _journal.run_transaction(
             store, transaction_id, org, canonical(quantity, org), "EXOkey", send or Sender(), resolve=resolve
@@ -66,7 +66,7 @@ def run(location, transaction_id="c1/2026-01", send=None, quantity="1.5", org=OR
 
 
 def entry(location, transaction_id="c1/2026-01"):
-    store = _journal.open_journal(location, read_only=True)
+    store = _journal_store.open_journal(location, read_only=True)
     try:
         return store.get(transaction_id)
     finally:
@@ -108,7 +108,7 @@ def test_reusing_the_id_for_another_batch_is_a_conflict(location, change):
     sender = Sender()
     outcome = run(location, send=sender, **change)
     assert (outcome.action, sender.count) == (_journal.CONFLICT, 0)
-    assert "another batch" in _journal.explain(outcome.action, "c1/2026-01", outcome.entry)
+    assert "another batch" in _journal.refusal_text(outcome.action, "c1/2026-01", outcome.entry)
     assert entry(location)["state"] == _journal.APPLIED
 
 
@@ -122,7 +122,7 @@ def test_maybe_processed_is_uncertain_and_blocks_every_rerun(location):
         sender = Sender()
         outcome = run(location, send=sender)
         assert (outcome.action, sender.count) == (_journal.NEEDS_RESOLVE, 0)
-    message = _journal.explain(outcome.action, "c1/2026-01", outcome.entry)
+    message = _journal.refusal_text(outcome.action, "c1/2026-01", outcome.entry)
     assert "UNCERTAIN" in message and "resolve=applied" in message and "resolve=not_applied" in message
 
 
@@ -136,7 +136,7 @@ def test_a_definite_refusal_removes_the_row_and_a_rerun_sends(location):
 
 
 def test_an_interrupted_run_leaves_pending_which_blocks(location):
-    store = _journal.open_journal(location)
+    store = _journal_store.open_journal(location)
     row = _journal._new_row(
         "c1/2026-01", ORG, canonical(), _journal.batch_hash(canonical()), "EXOkey", "2026-01-01T00:00:00Z"
     )
@@ -145,11 +145,11 @@ def test_an_interrupted_run_leaves_pending_which_blocks(location):
     sender = Sender()
     outcome = run(location, send=sender)
     assert (outcome.action, sender.count) == (_journal.NEEDS_RESOLVE, 0)
-    assert "PENDING" in _journal.explain(outcome.action, "c1/2026-01", outcome.entry)
+    assert "PENDING" in _journal.refusal_text(outcome.action, "c1/2026-01", outcome.entry)
 
 
 def insert_pending(location, last_sent_at):
-    store = _journal.open_journal(location)
+    store = _journal_store.open_journal(location)
     row = _journal._new_row("c1/2026-01", ORG, canonical(), _journal.batch_hash(canonical()), "EXOkey", last_sent_at)
     assert store.insert_pending(row)
     store.close()
@@ -160,7 +160,7 @@ def test_a_fresh_pending_row_is_not_taken_over_by_resolve_not_applied(location):
     sender = Sender()
     outcome = run(location, send=sender, resolve=_journal.RESOLVE_NOT_APPLIED)
     assert (outcome.action, sender.count) == (_journal.IN_FLIGHT, 0)
-    assert "another run may be sending it" in _journal.explain(outcome.action, "c1/2026-01", outcome.entry)
+    assert "another run may be sending it" in _journal.refusal_text(outcome.action, "c1/2026-01", outcome.entry)
     assert entry(location)["state"] == _journal.PENDING
 
 
@@ -266,7 +266,7 @@ def test_threads_racing_to_resolve_send_once(location):
 
 def test_one_store_shared_by_worker_threads(location):
     """The module's form: one store, one connection per thread, many ids."""
-    store = _journal.open_journal(location)
+    store = _journal_store.open_journal(location)
     sender = Sender()
     try:
         threads = [
@@ -319,7 +319,7 @@ def test_entries_filters(location):
     run(location, transaction_id="c1/2026-01")
     run(location, transaction_id="c1/2026-02", send=Sender(Lost("503")))
     run(location, transaction_id="c2/2026-01", org=OTHER_ORG)
-    store = _journal.open_journal(location, read_only=True)
+    store = _journal_store.open_journal(location, read_only=True)
     try:
 
         def ids(**filters):
@@ -338,12 +338,12 @@ def test_entries_filters(location):
 
 
 def test_read_only_open_creates_nothing(location):
-    store = _journal.open_journal(location, read_only=True)
+    store = _journal_store.open_journal(location, read_only=True)
     try:
         assert store.get("x") is None and store.entries() == []
     finally:
         store.close()
-    if not _journal.is_postgres(location):
+    if not _journal_store.is_postgres(location):
         import os
 
         assert not os.path.exists(location)
@@ -356,7 +356,7 @@ def test_read_only_open_creates_nothing(location):
 
 def test_a_newer_schema_is_refused(location):
     run(location)
-    if _journal.is_postgres(location):
+    if _journal_store.is_postgres(location):
         import psycopg
 
         with psycopg.connect(location, autocommit=True) as connection:
@@ -372,4 +372,4 @@ def test_a_newer_schema_is_refused(location):
         connection.close()
     for read_only in (False, True):
         with pytest.raises(_journal.JournalError, match="schema version 7, newer"):
-            _journal.open_journal(location, read_only=read_only)
+            _journal_store.open_journal(location, read_only=read_only)

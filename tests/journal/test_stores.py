@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
-from ansible_collections.exoscale.partner.plugins.module_utils import _journal
+from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _journal_store
 
 
 def test_default_location_is_created_private(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    store = _journal.open_journal(None)
+    store = _journal_store.open_journal(None)
     store.close()
     folder = tmp_path / ".ansible" / "exoscale.partner"
     path = folder / "metering.sqlite3"
@@ -26,14 +26,14 @@ def test_default_location_is_created_private(tmp_path, monkeypatch):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     connection = sqlite3.connect(str(path))
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == _journal.SCHEMA_VERSION
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == _journal_store.SCHEMA_VERSION
     connection.close()
 
 
 def test_an_explicit_path_in_a_missing_folder_is_refused(tmp_path):
     path = tmp_path / "not-mounted" / "journal.sqlite3"
     with pytest.raises(_journal.JournalError, match="does not exist"):
-        _journal.open_journal(str(path))
+        _journal_store.open_journal(str(path))
     assert not (tmp_path / "not-mounted").exists()
 
 
@@ -42,12 +42,12 @@ def test_a_path_under_a_regular_file_is_refused(tmp_path):
     blocker.write_text("x")
     for read_only in (False, True):
         with pytest.raises(_journal.JournalError, match="is not a folder but a file"):
-            _journal.open_journal(str(blocker / "journal.sqlite3"), read_only=read_only)
+            _journal_store.open_journal(str(blocker / "journal.sqlite3"), read_only=read_only)
 
 
 def test_a_folder_is_refused(tmp_path):
     with pytest.raises(_journal.JournalError, match="is a folder"):
-        _journal.open_journal(str(tmp_path))
+        _journal_store.open_journal(str(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_a_corrupt_file_is_refused_and_kept(tmp_path, content):
     path.write_bytes(content)
     for read_only in (False, True):
         with pytest.raises(_journal.JournalError, match="not a SQLite database or is damaged"):
-            _journal.open_journal(str(path), read_only=read_only)
+            _journal_store.open_journal(str(path), read_only=read_only)
     assert path.read_bytes() == content
 
 
@@ -69,14 +69,14 @@ def test_a_sqlite_database_of_something_else_is_refused(tmp_path):
     connection.commit()
     connection.close()
     with pytest.raises(_journal.JournalError, match="something else"):
-        _journal.open_journal(str(path))
+        _journal_store.open_journal(str(path))
 
 
 def test_an_existing_file_keeps_its_mode(tmp_path):
     path = tmp_path / "journal.sqlite3"
-    _journal.open_journal(str(path)).close()
+    _journal_store.open_journal(str(path)).close()
     os.chmod(path, 0o640)
-    _journal.open_journal(str(path)).close()
+    _journal_store.open_journal(str(path)).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
 
 
@@ -86,7 +86,7 @@ def test_an_unreachable_postgresql_is_refused_without_the_password():
         port = sock.getsockname()[1]
     url = "postgresql://journal:Sup3r-S3cret-pw@127.0.0.1:%d/journal?connect_timeout=3" % port
     with pytest.raises(_journal.JournalError) as caught:
-        _journal.open_journal(url)
+        _journal_store.open_journal(url)
     message = str(caught.value)
     assert "cannot connect to PostgreSQL" in message
     assert "Sup3r-S3cret-pw" not in message
@@ -96,15 +96,15 @@ def test_an_unreachable_postgresql_is_refused_without_the_password():
 def test_a_wrong_password_is_refused_without_it(postgres_url):
     bad = postgres_url.replace("journal:", "journal:WrongPassw0rd", 1)
     with pytest.raises(_journal.JournalError) as caught:
-        _journal.open_journal(bad)
+        _journal_store.open_journal(bad)
     assert "WrongPassw0rd" not in str(caught.value)
     assert "authentication failed" in str(caught.value)
 
 
 def test_postgresql_without_psycopg_names_the_library(monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)
-    with pytest.raises(_journal.MissingDriver) as caught:
-        _journal.open_journal("postgresql://u:p@127.0.0.1:1/db")
+    with pytest.raises(_journal_store.MissingDriver) as caught:
+        _journal_store.open_journal("postgresql://u:p@127.0.0.1:1/db")
     assert caught.value.library == "psycopg"
 
 
@@ -122,8 +122,8 @@ def test_postgresql_without_psycopg_names_the_library(monkeypatch):
     ],
 )
 def test_redact(location, shown, passwords):
-    assert _journal.redact(location) == shown
-    assert _journal.url_password(location) == passwords
+    assert _journal_store.redact(location) == shown
+    assert _journal_store.url_password(location) == passwords
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,7 @@ from ansible_collections.exoscale.partner.plugins.module_utils import (
     _client,
     _events,
     _journal,
+    _journal_store,
     _parallel,
 )
 from ansible_collections.exoscale.partner.plugins.module_utils._credentials import (
@@ -280,7 +281,7 @@ class Watcher:
         self.api_url = credentials["api_url"]
         self.secrets = list(credentials.get("secrets") or [credentials["api_secret"]])
         if settings["journal"]:
-            self.secrets += _journal.url_password(settings["journal"])
+            self.secrets += _journal_store.url_password(settings["journal"])
         self.stopping = threading.Event()
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=settings["concurrency"] + 1, thread_name_prefix="partner_events"
@@ -319,7 +320,7 @@ class Watcher:
             self.state = self._load_state(self.settings["state_file"])
         if self.settings["journal"]:
             try:
-                self.store = await self._call(_journal.open_journal, self.settings["journal"], read_only=True)
+                self.store = await self._call(_journal_store.open_journal, self.settings["journal"], read_only=True)
                 await self._call(self.store.entries, states=_journal.UNSETTLED)
             except _journal.JournalError as exc:
                 raise ArgumentsError("%s: journal: %s" % (SOURCE, self._text(exc))) from None
@@ -328,7 +329,7 @@ class Watcher:
             self.api_url,
             self.settings["interval"],
             ", usage every %s s" % self.settings["usage_interval"] if self.settings["usage_thresholds"] else "",
-            ", journal %s" % _journal.redact(self.settings["journal"]) if self.store else "",
+            ", journal %s" % _journal_store.redact(self.settings["journal"]) if self.store else "",
         )
 
     def _load_state(self, path):
@@ -454,8 +455,8 @@ class Watcher:
         return self._succeeded(state, _events.LIST_USAGE, now) + events
 
     def _unsettled_entries(self):
-        if isinstance(self.store, _journal.EmptyStore):  # the file did not exist yet: look again
-            self.store = _journal.open_journal(self.settings["journal"], read_only=True)
+        if isinstance(self.store, _journal_store.EmptyStore):  # the file did not exist yet: look again
+            self.store = _journal_store.open_journal(self.settings["journal"], read_only=True)
         return self.store.entries(states=_journal.UNSETTLED)
 
     async def _read_journal(self, state, now):

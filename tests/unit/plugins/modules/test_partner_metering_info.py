@@ -108,3 +108,14 @@ def test_a_corrupt_journal_fails_clearly(run_module, tmp_path):
     path.write_bytes(b"nonsense" * 1000)
     result = run_module(partner_metering_info.main, dict(journal=str(path)), credentials=False)
     assert result["failed"] is True and "not a SQLite database" in result["msg"]
+
+
+def test_blank_options_filter_nothing_and_a_blank_journal_is_the_default(run_module, journal, tmp_path, monkeypatch):
+    """As before the module took PartnerModule: no blank check; AWX may inject an empty journal."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    default = tmp_path / ".ansible" / "exoscale.partner"
+    default.mkdir(parents=True)
+    os.replace(journal, str(default / "metering.sqlite3"))
+    ids, result = listed(run_module, journal=" ", transaction_prefix="")
+    assert ids == ["c1/2026-01", "c1/2026-02", "c2/2026-01"]
+    assert listed(run_module, journal="", transaction_id="")[0] == []

@@ -327,3 +327,19 @@ def test_batches_check_mode(run_module, fake_client, journal):
     assert len(fake_client.calls) == calls
     assert rows(journal) == [("tx-1", "applied")]
     assert json.dumps(preview).count(CREDENTIALS["api_secret"]) == 0
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_journal_is_the_default_journal(run_module, fake_client, tmp_path, monkeypatch, blank):
+    """AWX injects EXOSCALE_PARTNER_JOURNAL="" when its credential's journal field is left empty."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("EXOSCALE_PARTNER_JOURNAL", blank)
+    result = run_module(main, dict(organization_id=ORG_A, usage=[entry(1)], transaction_id=TX))
+    assert result["failed"] is False and result["journal_action"] == "send", result
+    assert rows(str(tmp_path / ".ansible" / "exoscale.partner" / "metering.sqlite3")) == [(TX, "applied")]
+    assert (
+        run_module(main, dict(organization_id=ORG_A, usage=[entry(1)], transaction_id=TX, journal=blank))[
+            "journal_action"
+        ]
+        == "already_applied"
+    )
