@@ -30,9 +30,9 @@ import pytest
 import yaml
 from awx_credential import injected_env
 from awx_helpers import REPOSITORY_ROOT, RUNNER, repo_path, tool_env
+from awx_slicing import awx_slice, sync_command, write_slice_inventory
 
 from simulator.control import SimulatorProcess
-from tools.awx_slicing import awx_slice, sync_command, write_slice_inventory
 
 sys.path.insert(0, os.path.join(REPOSITORY_ROOT, "tests"))
 import pg_cluster  # noqa: E402

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""AWX job slicing, emulated for tests/awx/test_slicing.py and bench/run.py. Standard library only.
+"""AWX job slicing, emulated for tests/awx/test_slicing.py and bench/run.py (slicing). Standard library only.
 
 AWX syncs an inventory source with `ansible-inventory -i SOURCE --list --export` (the JSON given to
 `awx_slice`), then runs slice k (from 1) of n as an ordinary job whose inventory is a script
