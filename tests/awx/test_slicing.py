@@ -417,8 +417,8 @@ def test_a_relaunch_after_a_killed_slice_sends_only_its_missing_batches(job):
 def test_a_cancelled_job_still_records_what_it_sent(job):
     """An AWX cancel: ansible-runner SIGKILLs ansible-playbook's process group, not the module process.
 
-    The module, below an Ansible worker that started a session of its own, goes on sending the slice's batches and records them
-    applied, so a relaunch sends nothing.
+    The module, below an Ansible worker that started a session of its own, goes on sending the
+    slice's batches and records them applied, so a relaunch sends nothing.
     """
     period = "2026-03"
     extravars = {"billing_period": period, "billing_usage_file": "usage/2026-03.json", "billing_concurrency": 1}
