@@ -29,7 +29,7 @@ from decimal import Decimal
 import pytest
 import yaml
 from awx_credential import injected_env
-from awx_helpers import REPOSITORY_ROOT, RUNNER, repo_path, tool_env
+from awx_helpers import PLAYBOOK, REPOSITORY_ROOT, RUNNER, repo_path, run, tool_env
 from awx_slicing import awx_slice, sync_command, write_slice_inventory
 
 from simulator.control import SimulatorProcess
@@ -180,6 +180,33 @@ class SlicedJob:
             )
             jobs.append(Slice(process, folder, names))
         return jobs
+
+    def resolve(self, client_id, period, decision):
+        """Settle one transaction with partner_metering's resolve, as the runbook's job template would."""
+        org_id = next(org for org, client in client_of(self).items() if client == client_id)
+        play = [
+            {
+                "name": "Settle a transaction",
+                "hosts": "localhost",
+                "connection": "local",
+                "gather_facts": False,
+                "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                "tasks": [
+                    {
+                        "name": "Resolve it",
+                        "exoscale.partner.partner_metering": {
+                            "organization_id": org_id,
+                            "transaction_id": "%s/%s" % (client_id, period),
+                            "resolve": decision,
+                            "usage": usage(client_id, period),
+                        },
+                    }
+                ],
+            }
+        ]
+        playbook = self.root / ("resolve-%s-%s.yml" % (client_id, period))
+        playbook.write_text(yaml.safe_dump(play), encoding="utf-8")
+        run(PLAYBOOK + ["-i", "localhost,", str(playbook)], env=dict(self.env(), **self.envvars))
 
     def launch(self, launch, count, extravars):
         jobs = self.start(launch, count, extravars)
@@ -411,6 +438,15 @@ def test_a_relaunch_after_a_killed_slice_sends_only_its_missing_batches(job):
     results = {batch["transaction_id"]: batch for batch in relaunched[1].billing()["batches"]}
     assert results.pop("%s/%s" % (held, period))["state"] == "pending"
     assert {batch["status"] for batch in results.values()} == {"applied", "already_applied"}
+    assert billed(job, period) == Counter(dict.fromkeys(BILLED, 1))
+
+    # The runbook (docs/awx.md): the held batch is in the organization's usage, so it is settled
+    # as applied; the next relaunch then succeeds everywhere and sends nothing.
+    job.resolve(held, period, "applied")
+    job.sim.admin.clear_requests()
+    settled = job.launch("killed-settled", SLICES, extravars)
+    assert [part.status() for part in settled] == ["successful"] * SLICES
+    assert metering_posts(job) == []
     assert billed(job, period) == Counter(dict.fromkeys(BILLED, 1))
 
 
