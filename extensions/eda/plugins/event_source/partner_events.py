@@ -298,7 +298,7 @@ class Watcher:
         )
         self.store = None
         self.state = _events.new_state(self.api_url)
-        self.clock = _events.utc_now
+        self.clock = _journal.utc_now
         self.saved = None  # the state file's text as last written (or read): unchanged states are not rewritten
 
     def _sleep(self, seconds):
@@ -448,7 +448,7 @@ class Watcher:
             emitted.update(keys)
             events += [] if baseline else crossed
         state["thresholds"] = sorted(emitted)
-        state["usage_read_at"] = _events.iso(now)
+        state["usage_read_at"] = _events.iso_milliseconds(now)
         if errors:
             detail = " (%d of %d organizations failed)" % (len(errors), len(organizations))
             return self._failed(state, _events.LIST_USAGE, errors[0], now, detail) + events
