@@ -11,7 +11,8 @@ import collections
 import os
 import textwrap
 
-from rooms import REPOSITORY_ROOT, python_files
+from rooms import REPOSITORY_ROOT
+from rooms import product_files as all_product_files
 
 # What Ansible (or ansible-rulebook) requires under the same name in every plugin file of a kind.
 REQUIRED_BY_ANSIBLE = frozenset(
@@ -32,9 +33,7 @@ REQUIRED_BY_ANSIBLE = frozenset(
 
 
 def product_files(root=REPOSITORY_ROOT):
-    return [
-        f for f in python_files(root) if f.startswith(("plugins/", "extensions/")) and not f.endswith("__init__.py")
-    ]
+    return [f for f in all_product_files(root) if f.endswith(".py")]
 
 
 def _tree(root, relative):
