@@ -165,18 +165,16 @@ if _IMPORT_PATH not in sys.path:
 
 from ansible_collections.exoscale.partner.plugins.module_utils import (
     _client,
+    _credentials,
     _events,
     _journal,
     _journal_store,
     _parallel,
 )
-from ansible_collections.exoscale.partner.plugins.module_utils._credentials import (
-    resolve_credentials,
-)
 
 LOG = logging.getLogger("exoscale.partner.partner_events")
 SOURCE = "exoscale.partner.partner_events"
-CREDENTIAL_ARGS = ("api_key", "api_secret", "api_url", "api_account", "api_config")
+CREDENTIAL_ARGS = _credentials.OPTIONS  # the options resolve_credentials weighs
 DEFAULTS = dict(
     api_timeout=30,
     api_retries=5,
@@ -228,7 +226,7 @@ def parse_arguments(args, environ):
         for name in CREDENTIAL_ARGS:
             if not isinstance(args.get(name, ""), str):
                 raise ValueError("%s: expected a string, got %s" % (name, type(args[name]).__name__))
-        credentials = resolve_credentials({name: args.get(name) for name in CREDENTIAL_ARGS}, environ)
+        credentials = _credentials.resolve_credentials({name: args.get(name) for name in CREDENTIAL_ARGS}, environ)
         settings = dict(
             credentials=credentials,
             interval=_events.seconds(given["interval"], "interval"),
