@@ -39,7 +39,7 @@ def table_problems(page, root=REPOSITORY_ROOT):
     table = rooms_table(page)
     problems = []
     if [room for room, _files in table] != [room for room, _patterns in ROOMS]:
-        problems.append("rooms %s, rooms.py has %s" % ([r for r, _ in table], [r for r, _ in ROOMS]))
+        problems.append("rooms %s, rooms.py has %s" % ([row[0] for row in table], [room[0] for room in ROOMS]))
     named = {path: room for room, files in table for path in files}
     products = product_files(root)
     problems += ["%s is in no room of the table" % path for path in products if path not in named]
