@@ -37,8 +37,8 @@ class Rule:
     only: tuple[str, ...] | None = None
 
 
-# The product's rooms, in the order of docs/architecture.md's rooms table; a file is in the first room
-# whose patterns match it. Product files: plugins/**/*.py (not __init__.py), extensions/**/*.py, roles/*/.
+# The product's rooms, in the order of docs/architecture.md's rooms table, and the files each holds
+# (room_of). Product files: plugins/**/*.py (not __init__.py), extensions/**/*.py, roles/*/.
 ROOMS = (
     ("wire", ("plugins/module_utils/_client.py",)),
     ("rules", ("plugins/module_utils/*.py",)),
@@ -54,7 +54,7 @@ ROOMS = (
     ("eda", ("extensions/eda/*",)),
     ("role", ("roles/*/",)),
 )
-# Where a file matches several rooms' patterns, the more specific room wins.
+# A file matching several rooms' patterns is in the more specific room: these are tried first.
 SPECIFIC_FIRST = ("wire", "journal protocol", "journal storage", "glue")
 
 HOUSES = ("tools", "bench", "simulator")

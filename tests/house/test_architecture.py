@@ -14,7 +14,6 @@ import re
 import pytest
 from rooms import REPOSITORY_ROOT, ROOMS, RULES, product_files, room_of
 
-PAGE = os.path.join(REPOSITORY_ROOT, "docs", "architecture.md")
 MAX_MODULE_CODE_LINES = 60
 
 
