@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """docs/architecture.md stays true to the code: its rooms table names every product file in the room
-tests/house/rooms.py puts it in, the signatures it shows are the code's, every tests/ folder is in its
-test layout, and every module is a declaration of at most 60 code lines after RETURN."""
+tests/house/rooms.py puts it in, the signatures and simulator admin hooks it shows are the code's, every
+tests/ folder is in its test layout, and every module is a declaration of at most 60 code lines after RETURN."""
 
 from __future__ import annotations
 
@@ -126,3 +126,35 @@ def code_lines_after_return(text):
 @pytest.mark.parametrize("module", sorted(f for f in product_files() if f.startswith("plugins/modules/")))
 def test_every_module_is_a_declaration(module):
     assert code_lines_after_return(read(module)) <= MAX_MODULE_CODE_LINES, "move its logic to a rule in module_utils"
+
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def admin_hooks_in_code():
+    """(method, path) of every fixed admin hook: the ("METHOD", "/path") keys in the simulator's hook tables."""
+    hooks = set()
+    for relative in ("simulator/server.py", "simulator/usage_hooks.py"):
+        for node in ast.walk(ast.parse(read(relative))):
+            constants = [e.value for e in getattr(node, "elts", ()) if isinstance(e, ast.Constant)]
+            if isinstance(node, ast.Tuple) and len(node.elts) == len(constants) == 2 and constants[0] in HTTP_METHODS:
+                hooks.add(tuple(constants))
+    return hooks
+
+
+def admin_hooks_on_page(page):
+    """(method, path) of the page's 'Admin hooks' paragraph, written `GET`/`DELETE /requests`."""
+    paragraph = page.split("\nAdmin hooks", 1)[1].split("\n\n", 1)[0]
+    return {
+        (method, path)
+        for methods, path in re.findall(r"`((?:[A-Z]+`/`)*[A-Z]+) (/[A-Za-z/]+)`", paragraph)
+        for method in methods.split("`/`")
+    }
+
+
+def test_the_page_lists_every_admin_hook():
+    by_id = {("PATCH", "/organizations/ID"), ("DELETE", "/organizations/ID")}  # simulator.organization_hooks
+    page = read("docs/architecture.md")
+    assert by_id <= admin_hooks_on_page(page)
+    assert sorted(admin_hooks_on_page(page) - by_id) == sorted(admin_hooks_in_code())
+    assert ("GET", "/errors") not in admin_hooks_on_page(page.replace("`GET /errors`", "errors"))
