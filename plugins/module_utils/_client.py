@@ -156,7 +156,8 @@ _STATUS_HINTS = {
 # ---------------------------------------------------------------------------------------------
 
 
-def _shorten(text, limit=MAX_MESSAGE_LENGTH):
+def shorten(text, limit=MAX_MESSAGE_LENGTH):
+    """`text` on one line (whitespace collapsed), cut to `limit` characters with "..." when longer."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -203,7 +204,7 @@ def api_message(response):
     except ValueError:
         looks_html = "html" in response.headers.get("Content-Type", "") or text.lstrip().startswith("<")
         message = _html_summary(text) if looks_html else text
-    return _shorten(message)
+    return shorten(message)
 
 
 def _retry_after(response, now):
@@ -837,7 +838,7 @@ class Client:
                 ExoscaleAPITransportException,
                 request,
                 "unexpected answer (HTTP %d): %s; the request was probably processed"
-                % (response.status_code, _shorten(str(exc))),
+                % (response.status_code, shorten(str(exc))),
                 status=response.status_code,
                 response=response,
                 maybe_processed=True,
@@ -958,4 +959,4 @@ def _transport_reason(exc):
     text = str(cause)
     text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
     text = re.sub(r"\w*Connection(Pool)?\(host=[^)]*\):\s*", "", text)
-    return _shorten(text or type(exc).__name__)
+    return shorten(text or type(exc).__name__)

@@ -46,7 +46,6 @@ DEFAULT_CONFIG_PATHS = (
     os.path.join(".exoscale", "exoscale.toml"),
 )
 SECRET_COMMAND_TIMEOUT = 120  # seconds; a password manager may take a while to unlock
-MAX_DETAIL_LENGTH = 200
 
 CREDENTIALS_HELP = (
     "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and EXOSCALE_API_SECRET environment variables, "
@@ -222,7 +221,7 @@ def _run_secret_command(command, where):
             "%s: its secretCommand %r printed no secret within %g seconds." % (where, program, SECRET_COMMAND_TIMEOUT)
         ) from None
     if done.returncode != 0:
-        detail = _shorten(done.stderr.decode("utf-8", "replace"))
+        detail = _client.shorten(done.stderr.decode("utf-8", "replace"))
         raise CredentialsError(
             "%s: its secretCommand %r failed with exit status %d%s."
             % (where, program, done.returncode, ": " + detail if detail else "")
@@ -233,11 +232,6 @@ def _run_secret_command(command, where):
             "%s: its secretCommand %r printed nothing; it must print the API secret." % (where, program)
         )
     return secret
-
-
-def _shorten(text):
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_DETAIL_LENGTH else text[: MAX_DETAIL_LENGTH - 3] + "..."
 
 
 def _api_url(options, environ, endpoint=None):

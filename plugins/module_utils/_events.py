@@ -63,11 +63,7 @@ _TEMPLATE_START_RE = re.compile(r"\{[{%#]")
 # ---------------------------------------------------------------------------------------------
 
 
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def iso(moment):
+def iso_milliseconds(moment):
     """ISO 8601 UTC to the millisecond, with a Z: 2026-03-01T12:00:00.123Z."""
     return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -86,7 +82,7 @@ def current_period(moment):
 
 def event(kind, moment, **fields):
     """An event: its type, when it was observed, and its own keys."""
-    result = {"type": kind, "observed_at": iso(moment)}
+    result = {"type": kind, "observed_at": iso_milliseconds(moment)}
     result.update(fields)
     return result
 
@@ -318,7 +314,7 @@ def failed(outages, operation, error, moment):
     if operation in outages:
         return None, outages
     changed = dict(outages)
-    changed[operation] = {"since": iso(moment), "error": error}
+    changed[operation] = {"since": iso_milliseconds(moment), "error": error}
     return event(API_ERROR, moment, operation=operation, error=error), changed
 
 

@@ -86,7 +86,7 @@ def run_metering(partner, metering_plan):
     finally:
         if store is not None:
             store.close()
-    return _metering.report(metering_plan, results)
+    return _metering.task_result(metering_plan, results)
 
 
 def list_journal(partner, filters):

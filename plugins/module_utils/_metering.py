@@ -272,7 +272,7 @@ def sending_failure_text(cause, maybe_processed, batch):
 # -- results ------------------------------------------------------------------------------------
 
 
-def report(metering_plan, results):
+def task_result(metering_plan, results):
     """The task's _lifecycle.TaskResult, in the form it was asked in."""
     return single_report(results[0]) if metering_plan.single else batches_report(results)
 

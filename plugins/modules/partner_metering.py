@@ -389,32 +389,27 @@ def usage_spec():
     )
 
 
-def argument_spec():
-    spec = dict(
-        organization_id=dict(type="str"),
-        client_id=dict(type="str"),
-        usage=usage_spec(),
-        transaction_id=dict(type="str"),
-        resolve=dict(type="str", choices=list(_journal.RESOLUTIONS)),
-        batches=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                transaction_id=dict(type="str", required=True),
-                organization_id=dict(type="str"),
-                client_id=dict(type="str"),
-                usage=dict(usage_spec(), required=True),
-            ),
-        ),
-        concurrency=dict(type="int", default=4),
-    )
-    spec.update(journal_argument_spec())
-    return spec
-
-
 def main():
     partner = PartnerModule(
-        argument_spec(),
+        argument_spec=dict(
+            organization_id=dict(type="str"),
+            client_id=dict(type="str"),
+            usage=usage_spec(),
+            transaction_id=dict(type="str"),
+            resolve=dict(type="str", choices=list(_journal.RESOLUTIONS)),
+            batches=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    transaction_id=dict(type="str", required=True),
+                    organization_id=dict(type="str"),
+                    client_id=dict(type="str"),
+                    usage=dict(usage_spec(), required=True),
+                ),
+            ),
+            concurrency=dict(type="int", default=4),
+            **journal_argument_spec(),
+        ),
         text_options=SINGLE_BATCH_OPTIONS,  # not journal: blank is the default journal
         mutually_exclusive=[("organization_id", "client_id")] + [("batches", name) for name in SINGLE_BATCH_OPTIONS],
         required_one_of=[("organization_id", "client_id", "batches"), ("usage", "batches")],

@@ -154,21 +154,16 @@ from ansible_collections.exoscale.partner.plugins.module_utils._journal_module i
 )
 
 
-def argument_spec():
-    spec = dict(
-        state=dict(type="list", elements="str", choices=list(_journal.TRANSACTION_STATES)),
-        transaction_id=dict(type="str"),
-        transaction_prefix=dict(type="str"),
-        organization_id=dict(type="str"),
-        since=dict(type="str"),
-    )
-    spec.update(journal_argument_spec())
-    return spec
-
-
 def main():
     partner = PartnerModule(
-        argument_spec(),
+        argument_spec=dict(
+            state=dict(type="list", elements="str", choices=list(_journal.TRANSACTION_STATES)),
+            transaction_id=dict(type="str"),
+            transaction_prefix=dict(type="str"),
+            organization_id=dict(type="str"),
+            since=dict(type="str"),
+            **journal_argument_spec(),
+        ),
         uses_api=False,  # reads only the journal; the api_* options are accepted for module_defaults
         text_options=(),  # a blank filter filters nothing out, a blank journal is the default one
         mutually_exclusive=[("transaction_id", "transaction_prefix")],

@@ -29,7 +29,7 @@ HOSTILE = [
 
 
 def test_observed_at_is_iso_utc_to_the_millisecond(rules):
-    assert rules.iso(NOW) == "2026-01-10T12:00:00.123Z"
+    assert rules.iso_milliseconds(NOW) == "2026-01-10T12:00:00.123Z"
     assert rules.parse_iso("2026-01-10T12:00:00.123Z") == NOW.replace(microsecond=123000)
     assert rules.event("x", NOW, a=1) == {"type": "x", "observed_at": "2026-01-10T12:00:00.123Z", "a": 1}
 
@@ -125,8 +125,8 @@ def test_a_new_month_starts_afresh(rules):
 
 def test_usage_is_due_after_its_interval(rules):
     assert rules.usage_due(None, NOW, 3600)
-    assert not rules.usage_due(rules.iso(NOW), NOW + datetime.timedelta(seconds=3599), 3600)
-    assert rules.usage_due(rules.iso(NOW), NOW + datetime.timedelta(seconds=3600), 3600)
+    assert not rules.usage_due(rules.iso_milliseconds(NOW), NOW + datetime.timedelta(seconds=3599), 3600)
+    assert rules.usage_due(rules.iso_milliseconds(NOW), NOW + datetime.timedelta(seconds=3600), 3600)
 
 
 def test_live_organizations_skip_terminated(rules):

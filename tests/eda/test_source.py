@@ -51,7 +51,7 @@ class Source:
     def poll(self, times=1):
         """Poll `times` times; the events of these polls."""
         delivered = []
-        for _ in range(times):
+        for _attempt in range(times):
             self.wait = self.loop.run_until_complete(self.watcher.poll(self.queue))
             while not self.queue.empty():
                 delivered.append(self.queue.get_nowait())
@@ -392,9 +392,9 @@ def test_secret_never_logged(source, sim, caplog, tmp_path):
     async def run():
         await watcher.start()
         queue = asyncio.Queue()
-        for _ in range(3):
+        for _poll in range(3):
             await watcher.poll(queue)
-        return [queue.get_nowait() for _ in range(queue.qsize())]
+        return [queue.get_nowait() for _event in range(queue.qsize())]
 
     events = asyncio.run(run())
     watcher.close()

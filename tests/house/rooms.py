@@ -10,6 +10,8 @@ but not "ansible_collections". The collection's own files are known by their imp
 plugins/x.py is "ansible_collections.exoscale.partner.plugins.x".
 
 To add a rule, add a Rule to RULES; tests/house/test_rooms.py checks the repository against them.
+ROOMS says which room each product file is in: the rooms table of docs/architecture.md lists the same
+rooms, in the same order, with every product file (tests/house/test_architecture.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,26 @@ class Rule:
     forbidden: tuple[str, ...] = ()
     only: tuple[str, ...] | None = None
 
+
+# The product's rooms, in the order of docs/architecture.md's rooms table, and the files each holds
+# (room_of). Product files: plugins/**/*.py (not __init__.py), extensions/**/*.py, roles/*/.
+ROOMS = (
+    ("wire", ("plugins/module_utils/_client.py",)),
+    ("rules", ("plugins/module_utils/*.py",)),
+    ("journal protocol", ("plugins/module_utils/_journal.py",)),
+    ("journal storage", ("plugins/module_utils/_journal_store.py",)),
+    (
+        "glue",
+        ("plugins/module_utils/_base.py", "plugins/module_utils/_journal_module.py", "plugins/doc_fragments/*.py"),
+    ),
+    ("modules", ("plugins/modules/*.py",)),
+    ("inventory", ("plugins/inventory/*.py",)),
+    ("filters", ("plugins/filter/*.py",)),
+    ("eda", ("extensions/eda/*",)),
+    ("role", ("roles/*/",)),
+)
+# A file matching several rooms' patterns is in the more specific room: these are tried first.
+SPECIFIC_FIRST = ("wire", "journal protocol", "journal storage", "glue")
 
 HOUSES = ("tools", "bench", "simulator")
 RULES = (
@@ -69,6 +91,12 @@ RULES = (
         files=("plugins/modules/*.py",),
         only=("ansible.module_utils", MODULE_UTILS),
         why="a module is documentation plus a declaration; its logic lives in module_utils",
+    ),
+    Rule(
+        room="inventory",
+        files=("plugins/inventory/*.py",),
+        only=("ansible", MODULE_UTILS),
+        why="the inventory is a shell over the collection's client and credential rules: no HTTP client of its own",
     ),
     Rule(
         room="filters",
@@ -149,6 +177,26 @@ def python_files(root: str) -> list[str]:
         subdirs[:] = [d for d in subdirs if not d.startswith(".") and d not in ("__pycache__", "output", "build")]
         names += [os.path.relpath(os.path.join(directory, f), root) for f in files if f.endswith(".py")]
     return sorted(name.replace(os.sep, "/") for name in names)
+
+
+def room_of(relative_path: str) -> str | None:
+    """The room of a product file (ROOMS), None for a file of no room."""
+    rooms = dict(ROOMS)
+    for room in SPECIFIC_FIRST + tuple(name for name, _patterns in ROOMS if name not in SPECIFIC_FIRST):
+        if matches(relative_path, rooms[room]):
+            return room
+    return None
+
+
+def product_files(root: str = REPOSITORY_ROOT) -> list[str]:
+    """plugins/**/*.py (not __init__.py), extensions/**/*.py, and each role as roles/NAME/."""
+    found = [
+        f for f in python_files(root) if f.startswith(("plugins/", "extensions/")) and not f.endswith("__init__.py")
+    ]
+    roles = os.path.join(root, "roles")
+    if os.path.isdir(roles):
+        found += ["roles/%s/" % name for name in sorted(os.listdir(roles)) if os.path.isdir(os.path.join(roles, name))]
+    return found
 
 
 def covered_files(rule: Rule, files: list[str]) -> list[str]:

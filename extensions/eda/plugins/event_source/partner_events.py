@@ -165,18 +165,16 @@ if _IMPORT_PATH not in sys.path:
 
 from ansible_collections.exoscale.partner.plugins.module_utils import (
     _client,
+    _credentials,
     _events,
     _journal,
     _journal_store,
     _parallel,
 )
-from ansible_collections.exoscale.partner.plugins.module_utils._credentials import (
-    resolve_credentials,
-)
 
 LOG = logging.getLogger("exoscale.partner.partner_events")
 SOURCE = "exoscale.partner.partner_events"
-CREDENTIAL_ARGS = ("api_key", "api_secret", "api_url", "api_account", "api_config")
+CREDENTIAL_ARGS = _credentials.OPTIONS  # the options resolve_credentials weighs
 DEFAULTS = dict(
     api_timeout=30,
     api_retries=5,
@@ -228,7 +226,7 @@ def parse_arguments(args, environ):
         for name in CREDENTIAL_ARGS:
             if not isinstance(args.get(name, ""), str):
                 raise ValueError("%s: expected a string, got %s" % (name, type(args[name]).__name__))
-        credentials = resolve_credentials({name: args.get(name) for name in CREDENTIAL_ARGS}, environ)
+        credentials = _credentials.resolve_credentials({name: args.get(name) for name in CREDENTIAL_ARGS}, environ)
         settings = dict(
             credentials=credentials,
             interval=_events.seconds(given["interval"], "interval"),
@@ -298,7 +296,7 @@ class Watcher:
         )
         self.store = None
         self.state = _events.new_state(self.api_url)
-        self.clock = _events.utc_now
+        self.clock = _journal.utc_now
         self.saved = None  # the state file's text as last written (or read): unchanged states are not rewritten
 
     def _sleep(self, seconds):
@@ -448,7 +446,7 @@ class Watcher:
             emitted.update(keys)
             events += [] if baseline else crossed
         state["thresholds"] = sorted(emitted)
-        state["usage_read_at"] = _events.iso(now)
+        state["usage_read_at"] = _events.iso_milliseconds(now)
         if errors:
             detail = " (%d of %d organizations failed)" % (len(errors), len(organizations))
             return self._failed(state, _events.LIST_USAGE, errors[0], now, detail) + events

@@ -107,10 +107,10 @@ def test_an_applied_batch_given_by_client_id_needs_no_lookup(store):
     client = Client([(ORG_B, "active", "c1")])
     plan = _metering.plan([requested("a", client_id="c1")], single=True)
     results = _metering.meter(plan, store, client, api_key="EXOkey")
-    assert _metering.report(plan, results).values["journal_action"] == _journal.SEND
+    assert _metering.task_result(plan, results).values["journal_action"] == _journal.SEND
     client.orgs = []  # the lookup would now fail: the journal answers instead
     again = _metering.meter(plan, store, client, api_key="EXOkey")
-    task = _metering.report(plan, again)
+    task = _metering.task_result(plan, again)
     assert task.failure is None and task.changed is False and task.values["metering"]["organization_id"] == ORG_B
     assert client.calls == ["list", ("metering", ORG_B)]
 
@@ -148,7 +148,7 @@ def test_the_batches_report_counts_and_names_the_failed_ones(store):
     client = Client()
     plan = _metering.plan([requested("a", ORG_A), requested("b", ORG_B)], 2)
     client.failure = _client.ExoscaleAPIClientException("HTTP 400: bad product", status=400, api_message="bad product")
-    task = _metering.report(plan, _metering.meter(plan, store, client))
+    task = _metering.task_result(plan, _metering.meter(plan, store, client))
     assert task.values["summary"] == dict(applied=1, already_applied=0, failed=1, uncertain=0)
     assert task.values["changed"] is True  # a failed task's values say what it changed
     failed = [row for row in task.values["batches"] if row["error"]]
@@ -166,10 +166,10 @@ class BrokenStore:
 def test_a_journal_failing_during_a_send_is_reported_as_such():
     client = Client()
     single = _metering.plan([requested("a", ORG_A)], single=True)
-    task = _metering.report(single, _metering.meter(single, BrokenStore(), client))
+    task = _metering.task_result(single, _metering.meter(single, BrokenStore(), client))
     assert (task.failure, task.values) == ("The metering journal failed: journal x: disk full, cannot read a", {})
     batches = _metering.plan([requested("a", ORG_A)], 1)
-    values = _metering.report(batches, _metering.meter(batches, BrokenStore(), client)).values
+    values = _metering.task_result(batches, _metering.meter(batches, BrokenStore(), client)).values
     assert values["batches"][0]["error"] == "Cannot use the metering journal: journal x: disk full, cannot read a"
     assert values["summary"]["failed"] == 1 and client.calls == []
 
@@ -179,7 +179,7 @@ def test_without_transaction_id_the_single_batch_is_sent_straight():
     client.failure = _client.ExoscaleAPITransportException("read timed out", maybe_processed=True)
     plan = _metering.plan([requested(None, ORG_A)], single=True)
     assert not plan.uses_journal
-    task = _metering.report(plan, _metering.meter(plan, None, client))
+    task = _metering.task_result(plan, _metering.meter(plan, None, client))
     values = task.values
     assert "MAY HAVE BEEN APPLIED" in task.failure and "transaction" not in values
     assert values["maybe_processed"] is True and values["metering"]["usage"][0]["quantity"] == "1.50"
