@@ -7,12 +7,14 @@
     .venv/bin/python bench/run.py --quick         # smoke run, about a minute
     .venv/bin/python bench/run.py --orgs 500 --forks 20 --json result.json
 
-Prints these tables: API requests per partner_org task (from the simulator's request log),
+Prints its tables: API requests per partner_org task (from the simulator's request log),
 time per partner_org_info task vs an ansible.builtin.uri task, converging --orgs organizations
 with a serial loop vs one host per organization at --forks, the same work (and a no-op over
 --large-orgs) with one partner_orgs task side by side with one host per organization, the
-simulator's throughput, the usage of many organizations, and the partner_events source's time from
-a status change to its event at interval 1.
+simulator's throughput, usage over months, the partner_events source's time from a status change
+to its event at interval 1, the monthly billing as one job vs AWX slices (--slicing-orgs,
+--slices; needs PostgreSQL, see tests/pg_cluster.py), and the inventory sync and a partner_orgs
+no-op at --scale-orgs (time, requests, peak memory).
 Uses the Python running it for ansible-playbook (it needs ansible-core and requests).
 """
 
@@ -20,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
 import platform
 import runpy
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +38,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "awx"))
+import pg_cluster  # noqa: E402
+from awx_slicing import sync_command, write_slice_inventory  # noqa: E402
+
 from simulator.control import SimulatorProcess  # noqa: E402
 
 KEY = "EXObenchmark00000000000000000"
@@ -460,6 +469,248 @@ def usage_gathering(runner, count, months, latency, serial_months):
     return rows
 
 
+# ------------------------------------------------------------------------------------------ AWX slicing (issue 22)
+
+SLICED_BILLING = os.path.join(ROOT, "examples", "awx", "sliced_billing")
+BILLING_PERIOD = "2026-01"
+SLICED_METERING_TASK = "Send the batches of this slice, each at most once ever"
+
+
+def address(name):
+    return {"name": name, "street-name": "Bench Street", "city": "Zurich", "postal-code": "8001", "country": "CH"}
+
+
+def seed_customers(sim, count):
+    """Seed organizations customer(0) ... customer(count - 1) through the admin hooks, 4 at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def seed(number):
+        wanted = customer(number)
+        sim.admin.seed_org(
+            **{
+                "display-name": wanted["name"],
+                "client-id": wanted["client_id"],
+                "owner-email": wanted["owner_email"],
+                "billing-address": dict(
+                    address(wanted["name"]), **{"street-name": wanted["address"], "postal-code": wanted["postcode"]}
+                ),
+            }
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(seed, range(count)))
+    warm_list(sim)
+
+
+def sync_inventory(runner, project, peak_file=None):
+    """AWX's inventory sync of the example's source: (exported inventory, seconds)."""
+    command = [sys.executable, "-m", "ansible.cli.inventory"] + sync_command("billing.partner_orgs.yml")
+    if peak_file:
+        command = [sys.executable, os.path.join(ROOT, "bench", "peak_rss.py"), peak_file] + command
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=project, env=runner.env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit("ansible-inventory failed (%d):\n%s" % (result.returncode, result.stderr[-4000:]))
+    return json.loads(result.stdout), seconds
+
+
+def billing_project(runner, count):
+    """A copy of examples/awx/sliced_billing with a usage export for customer(0) ... customer(count - 1)."""
+    project = os.path.join(runner.workdir, "sliced_billing")
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(SLICED_BILLING, project)
+    export = {
+        customer(number)["client_id"]: [{"product": "partner", "variable": "license_product", "quantity": str(number)}]
+        for number in range(1, count + 1)  # customer 0 has nothing to bill: usage 0 would still be a batch
+    }
+    with open(os.path.join(project, "usage", BILLING_PERIOD + ".json"), "w") as out:
+        json.dump(export, out)
+    return project
+
+
+def start_slice(runner, project, synced, number, count, journal, label):
+    """Start slice `number` of `count` as an ansible-playbook process; (process, timer file, output file)."""
+    extra_vars = runner.write(
+        "billing_vars.json",
+        {"billing_period": BILLING_PERIOD, "billing_usage_file": "usage/%s.json" % BILLING_PERIOD},
+    )
+    script = os.path.join(runner.workdir, "%s-slice-%d" % (label, number))
+    write_slice_inventory(script, synced, number, count)
+    timer, output = script + ".timer.json", script + ".out"
+    command = [sys.executable, runner.playbook_command, "-i", script, "monthly_billing.yml", "-e", "@" + extra_vars]
+    with open(output, "w") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=project,
+            env=dict(runner.env, EXOSCALE_PARTNER_JOURNAL=journal, BENCH_TIMER_OUT=timer),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return process, timer, output
+
+
+def finish_slice(process, timer, output):
+    """Wait for a slice; (CPU seconds of it and everything it waited for, seconds of its metering task)."""
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        with open(output) as out:
+            raise SystemExit("a slice failed (%d):\n%s" % (process.returncode, out.read()[-4000:]))
+    with open(timer) as timings:
+        metering = [entry["seconds"] for entry in json.load(timings) if entry["task"] == SLICED_METERING_TASK]
+    return usage.ru_utime + usage.ru_stime, max(metering, default=0.0)
+
+
+def run_slices(runner, project, synced, count, journal, label, alone=False):
+    """Run the `count` slices at once, as AWX does (or, with `alone`, one after the other).
+
+    Returns (wall seconds: of all of them at once, or of the slowest slice alone; CPU seconds of all
+    slices; seconds of the slowest slice's metering task).
+    """
+    walls, cpu, metering = [], 0.0, []
+    if alone:
+        for number in range(1, count + 1):
+            started = time.monotonic()
+            used, task = finish_slice(*start_slice(runner, project, synced, number, count, journal, label))
+            walls.append(time.monotonic() - started)
+            cpu, metering = cpu + used, metering + [task]
+        return max(walls), cpu, max(metering)
+    started = time.monotonic()
+    running = [start_slice(runner, project, synced, number, count, journal, label) for number in range(1, count + 1)]
+    for used, task in (finish_slice(*slice_run) for slice_run in running):
+        cpu, metering = cpu + used, metering + [task]
+    return time.monotonic() - started, cpu, max(metering)
+
+
+def empty_journal(url):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS partner_metering_journal")
+
+
+def slicing(runner, count, latency, slice_counts, journal):
+    """The monthly billing (examples/awx/sliced_billing) as one job and as sliced jobs, same organizations.
+
+    For each slice count, from an empty journal: all slices at once (AWX starts them together; here
+    they share this machine's CPUs), their relaunch (must send nothing), and, from an empty journal
+    again, each slice alone (what one execution node per slice would take: the slowest slice).
+    """
+    sim = runner.sim
+    sim.admin.reset()
+    sim.admin.config(latency=0)
+    seed_customers(sim, count + 1)
+    project = billing_project(runner, count)
+    synced, _seconds = sync_inventory(runner, project)
+    rows = []
+    sim.admin.config(latency=latency)
+    for slices in slice_counts:
+        pattern = "one job" if slices == 1 else "%d slices" % slices
+        runs = [("bill, at once", False), ("relaunch, at once", False)]
+        if slices > 1:
+            runs.append(("bill, each slice alone (slowest)", True))
+        for run, alone in runs:
+            if run.startswith("bill"):
+                empty_journal(journal)
+                ledger_before = len(sim.admin.metering())
+            sim.admin.clear_requests()
+            label = "%d-%s" % (slices, run.split(",")[0] + ("-alone" if alone else ""))
+            wall, cpu, metering_s = run_slices(runner, project, synced, slices, journal, label, alone=alone)
+            requests = sim.admin.requests()
+            posts = sum(1 for r in requests if r["operation"] == "metering-transaction")
+            rows.append(
+                {
+                    "pattern": pattern,
+                    "run": "bill" if slices == 1 and run.startswith("bill") else run,
+                    "seconds": wall,
+                    "cpu_s": cpu,
+                    "metering_task_s": metering_s,
+                    "metering_posts": posts,
+                    "other_requests": len(requests) - posts,
+                    "billed": len(sim.admin.metering()) - ledger_before,
+                }
+            )
+    sim.admin.config(latency=0)
+    return rows
+
+
+def interpreter_probe(runner, peak_file):
+    """An ansible_python_interpreter that records the peak memory of each module process in peak_file."""
+    path = os.path.join(runner.workdir, "python-peak-rss")
+    with open(path, "w") as out:
+        out.write(
+            '#!/bin/sh\nexec "%s" "%s" "%s" "%s" "$@"\n'
+            % (sys.executable, os.path.join(ROOT, "bench", "peak_rss.py"), peak_file, sys.executable)
+        )
+    os.chmod(path, 0o755)
+    return path
+
+
+def last_peak_mib(peak_file):
+    with open(peak_file) as peaks:
+        return int(peaks.read().split()[-1]) / 1024.0
+
+
+def scale(runner, count, latency):
+    """The inventory (AWX's sync of the example's source) and a partner_orgs no-op over `count` organizations."""
+    sim = runner.sim
+    sim.admin.reset()
+    sim.admin.config(latency=0)
+    seed_customers(sim, count)
+    project = billing_project(runner, 0)
+    sim.admin.config(latency=latency)
+    rows = []
+
+    peak_file = os.path.join(runner.workdir, "inventory-peak")
+    sim.admin.clear_requests()
+    synced, seconds = sync_inventory(runner, project, peak_file=peak_file)
+    rows.append(
+        {
+            "work": "inventory sync, %d orgs" % count,
+            "process": "ansible-inventory",
+            "seconds": seconds,
+            "hosts": len(synced["_meta"]["hostvars"]),
+            "requests": len(sim.admin.requests()),
+            "peak_rss_mib": last_peak_mib(peak_file),
+        }
+    )
+
+    peak_file = os.path.join(runner.workdir, "module-peak")
+    warm_up = {"name": "warm-up", "exoscale.partner.partner_orgs": {"organizations": [{}]}, "ignore_errors": True}
+    extra = {
+        "customers": [customer(n) for n in range(count)],
+        "ansible_python_interpreter": interpreter_probe(runner, peak_file),
+    }
+    row = run_measured(
+        runner, "partner_orgs", "no-op %d" % count, [local_play([warm_up, bulk_task(8)])], extra_vars=extra
+    )
+    rows.append(
+        {
+            "work": "partner_orgs no-op, %d entries" % count,
+            "process": "module",
+            "seconds": row["task_s"],
+            "playbook_s": row["wall_s"],
+            "requests": row["requests"],
+            "mutations": row["mutations"],
+            "peak_rss_mib": last_peak_mib(peak_file),
+        }
+    )
+    sim.admin.config(latency=0)
+    return rows
+
+
+@contextlib.contextmanager
+def postgres_journal():
+    """A PostgreSQL journal for the slicing section (tests/pg_cluster.py), or None with the reason."""
+    reason = pg_cluster.no_postgres_reason()
+    if reason:
+        yield None, reason
+        return
+    with pg_cluster.postgres_server() as url:
+        yield url, None
+
+
 # ------------------------------------------------------------------------------------------ output
 
 
@@ -552,6 +803,9 @@ def _ansible_version():
     return __version__
 
 
+SECTIONS = ["requests", "timing", "converge", "bulk", "throughput", "usage", "events", "slicing", "scale"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orgs", type=int, default=200, help="organizations to converge (default 200)")
@@ -584,8 +838,18 @@ def main(argv=None):
     )
     parser.add_argument("--event-changes", type=int, default=20, help="status changes of the events section")
     parser.add_argument(
-        "--only", nargs="+", choices=["requests", "timing", "converge", "bulk", "throughput", "usage", "events"]
+        "--slicing-orgs", type=int, default=400, help="organizations billed in the slicing section (default 400)"
     )
+    parser.add_argument(
+        "--slices", type=int, nargs="+", default=[2, 4], help="slice counts compared with one job (default 2 4)"
+    )
+    parser.add_argument(
+        "--scale-orgs",
+        type=int,
+        default=10000,
+        help="organizations of the scale section: inventory sync and partner_orgs no-op (default 10000)",
+    )
+    parser.add_argument("--only", nargs="+", choices=SECTIONS)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.quick:
@@ -593,7 +857,8 @@ def main(argv=None):
         args.large_orgs, args.suspend_orgs = 100, 5
         args.usage_orgs, args.usage_months = 10, 3
         args.event_changes = 4
-    sections = args.only or ["requests", "timing", "converge", "bulk", "throughput", "usage", "events"]
+        args.slicing_orgs, args.scale_orgs = 20, 200
+    sections = args.only or SECTIONS
     results = {"machine": machine(), "args": vars(args)}
     print(
         "machine: %(nproc)s CPUs, %(memory_gib)s GiB, Python %(python)s, ansible-core %(ansible_core)s"
@@ -696,6 +961,44 @@ def main(argv=None):
                     ("median s", "median_s"),
                     ("max s", "max_s"),
                     ("list requests", "list_requests"),
+                ],
+            )
+        if "slicing" in sections:
+            with postgres_journal() as (journal, no_journal):
+                if journal:
+                    results["slicing"] = slicing(runner, args.slicing_orgs, args.latency, [1] + args.slices, journal)
+            if no_journal:
+                print("\nslicing: skipped, the slices need a PostgreSQL journal: %s" % no_journal)
+            else:
+                table(
+                    "Monthly billing of %d orgs (examples/awx/sliced_billing), one job vs AWX slices at once, "
+                    "API latency %g s, PostgreSQL journal" % (args.slicing_orgs, args.latency),
+                    results["slicing"],
+                    [
+                        ("pattern", "pattern"),
+                        ("run", "run"),
+                        ("seconds", "seconds"),
+                        ("CPU s", "cpu_s"),
+                        ("slowest metering task s", "metering_task_s"),
+                        ("metering POSTs", "metering_posts"),
+                        ("other requests", "other_requests"),
+                        ("billed", "billed"),
+                    ],
+                )
+        if "scale" in sections:
+            results["scale"] = scale(runner, args.scale_orgs, args.latency)
+            table(
+                "%d organizations, API latency %g s (peak RSS of the process named)" % (args.scale_orgs, args.latency),
+                results["scale"],
+                [
+                    ("work", "work"),
+                    ("process", "process"),
+                    ("seconds", "seconds"),
+                    ("playbook s", "playbook_s"),
+                    ("hosts", "hosts"),
+                    ("requests", "requests"),
+                    ("mutations", "mutations"),
+                    ("peak RSS MiB", "peak_rss_mib"),
                 ],
             )
     if args.json:

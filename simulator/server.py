@@ -60,6 +60,12 @@ def _canonical_uuid(value, field):
         raise ApiError(400, "%s: %r is not a UUID" % (field, value)) from None
 
 
+def _metered_organization(request):
+    """The organization a checked request's body names (a metering batch: its path names none)."""
+    document = request[2]
+    return document.get("organization") if isinstance(document, dict) else None
+
+
 class Simulator:
     """Server state plus everything the handler needs; no socket I/O here, so it is testable in-process."""
 
@@ -173,7 +179,10 @@ class Simulator:
         return status, data
 
     def take_fault(self, operation_id, org_id=None):
-        """The next fault for this operation (and organization id in the path, when the fault names one)."""
+        """The next fault for this operation (and organization id, when the fault names one).
+
+        The organization is the one in the path, or the one a metering batch bills.
+        """
         org_id = org_id.lower() if org_id else None
         with self.lock:
             for fault in self.faults:
@@ -487,7 +496,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._pause()
             self._send(*refusal)
             return
-        fault = simulator.take_fault(route.operation_id, path_params.get("id"))
+        fault = simulator.take_fault(route.operation_id, path_params.get("id") or _metered_organization(request))
         action = fault["action"] if fault else None
         if action in ("status", "drop", "reset", "malformed", "html", "empty"):
             self._log(

@@ -4,7 +4,8 @@
 """Smoke test of bench/run.py --quick: it runs end to end and the API request counts are right.
 
 Times are printed by the benchmark but never asserted. Needs ansible-core next to this Python
-(run with .venv/bin/python -m pytest tests/bench). Takes about a minute.
+(run with .venv/bin/python -m pytest tests/bench). Takes a few minutes: the slicing section runs
+the sliced billing example with a throw-away PostgreSQL (tests/pg_cluster.py) when one can start.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import pg_cluster  # noqa: E402
 
 
 def test_quick_benchmark_request_counts(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run(
-        [sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick", "--json", str(out)], check=True, timeout=600
+        [sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick", "--json", str(out)], check=True, timeout=900
     )
     results = json.loads(out.read_text())
     orgs = results["args"]["orgs"]
@@ -57,3 +60,19 @@ def test_quick_benchmark_request_counts(tmp_path):
     assert all(row["seconds"] > 0 for row in usage)
     (events,) = results["events"]  # one list request per poll, and each change seen by one of them
     assert events["changes"] == 4 and events["list_requests"] >= events["changes"] + 1
+
+    scale = {row["process"]: row for row in results["scale"]}
+    scale_orgs = results["args"]["scale_orgs"]
+    assert (scale["ansible-inventory"]["hosts"], scale["ansible-inventory"]["requests"]) == (scale_orgs, 1)
+    assert (scale["module"]["requests"], scale["module"]["mutations"]) == (1, 0)  # a no-op: one GET
+    assert all(row["peak_rss_mib"] > 0 for row in scale.values())
+
+    if pg_cluster.no_postgres_reason():
+        assert "slicing" not in results
+        return
+    slicing_orgs = results["args"]["slicing_orgs"]
+    patterns = sorted({row["pattern"] for row in results["slicing"]})
+    assert patterns == ["2 slices", "4 slices", "one job"]
+    for row in results["slicing"]:  # every customer billed exactly once; a relaunch sends nothing
+        expected_posts = 0 if row["run"].startswith("relaunch") else slicing_orgs
+        assert (row["metering_posts"], row["other_requests"], row["billed"]) == (expected_posts, 0, slicing_orgs), row

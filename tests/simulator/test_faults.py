@@ -57,6 +57,19 @@ def test_a_fault_for_one_organization_spares_the_others(call, sim):
     assert [call("PUT", LIST + "/" + first["id"] + ":suspend").status_code for attempt in range(6)] == [503] * 5 + [200]
 
 
+def test_a_metering_fault_for_one_organization_spares_the_others(call, sim):
+    first = call("POST", LIST, json=NEW_ORG).json()
+    second = call("POST", LIST, json=NEW_ORG).json()
+    sim.admin.add_fault(operation="metering-transaction", organization=second["id"], action="status", status=503)
+    usage = [{"product": "partner", "variable": "license_product", "quantity": 1}]
+    statuses = [
+        call("POST", "/metering:apply", json={"organization": org["id"], "usage": usage}).status_code
+        for org in (first, second, second)
+    ]
+    assert statuses == [204, 503, 204]
+    assert [batch["organization"] for batch in sim.admin.metering()] == [first["id"], second["id"]]
+
+
 def test_faults_apply_in_order_and_can_be_cleared(call, sim):
     sim.admin.add_fault(action="status", status=502)
     sim.admin.add_fault(action="status", status=504)
