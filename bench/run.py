@@ -615,7 +615,7 @@ def slicing(runner, count, latency, slice_counts, journal):
                 empty_journal(journal)
                 ledger_before = len(sim.admin.metering())
             sim.admin.clear_requests()
-            label = "%d-%s" % (slices, run.split(",")[0] + ("-alone" if alone else ""))
+            label = "%d-%s" % (slices, run.split(",", maxsplit=1)[0] + ("-alone" if alone else ""))
             wall, cpu, metering_s = run_slices(runner, project, synced, slices, journal, label, alone=alone)
             requests = sim.admin.requests()
             posts = sum(1 for r in requests if r["operation"] == "metering-transaction")

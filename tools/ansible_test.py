@@ -4,18 +4,10 @@
 """Run ansible-test (sanity, units, integration) on this collection, the way that works on these machines.
 
 Usage: .venv/bin/python tools/ansible_test.py {sanity,units,integration,layout,clean} [extra ansible-test args]
-(layout: only build the copy and print its path; clean: remove the copy and its ansible-test output)
+(layout: only mirror the repository into the copy and print its path; clean: remove the copies)
 
-ansible-test only runs from a path ending in ansible_collections/exoscale/partner, outside any git
-work tree: the repository's files (tracked plus untracked-not-ignored) are mirrored into
-$TMPDIR/exoscale-partner-<hash of this checkout>-core<X.Y>/ansible_collections/exoscale/partner (or
-$PARTNER_COLLECTION_TREE/...), one copy per ansible-core line (the Python running this script).
-- Pythons: every python3.X this ansible-test supports (read from `ansible-test sanity --help`) that
-  really runs is linked into a folder first on PATH (pyenv shims of non-global versions fail).
-  PARTNER_PYTHONS="3.11 3.12" limits the set; sanity runs --venv over them.
-- `--venv` bootstraps pip with a script from a host that may be unreachable: then an equivalent
-  script installing pip from its PyPI wheel is written (ANSIBLE_TEST_PIP_BY_LINE;
-  PARTNER_GET_PIP_SHIM=always|never|auto). PARTNER_SANITY_LOCAL=1 runs sanity --local instead.
+What it does for ansible-test (the copy, the Pythons, the pip bootstrap): CONTRIBUTING.md, "How the
+tooling copes with the machine".
 """
 
 from __future__ import annotations
@@ -30,15 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TREE_PREFIX = os.path.join(tempfile.gettempdir(), "exoscale-partner-" + hashlib.sha256(ROOT.encode()).hexdigest()[:10])
 
 
-# The pip version each ansible-core line's ansible-test bootstraps into its --venv venvs (the file it
-# downloads is get-pip-<version>.py). Not exposed by ansible-test's CLI, so kept here per line; a
-# line missing from the table only matters when the shim is needed, and then stops with what to add.
+# The pip version each ansible-core line's ansible-test bootstraps into its --venv venvs (it looks for
+# ~/.ansible/test/cache/get_pip_<version>.py); ansible-test's CLI does not say it.
 ANSIBLE_TEST_PIP_BY_LINE = {"2.19": "24.2", "2.21": "25.2"}
 PYTHON_CHOICES = re.compile(r"--python X\.Y\s+python version: (?P<versions>\d+\.\d+(?:, \d+\.\d+)*)")
 
@@ -71,37 +61,19 @@ def supported_pythons() -> tuple[str, ...]:
     return tuple(found.group("versions").split(", "))
 
 
-def ansible_test_pip() -> str | None:
-    """The pip version ansible-test bootstraps, or None (said loudly) for a line not in the table."""
-    pip = ANSIBLE_TEST_PIP_BY_LINE.get(CORE_LINE)
-    if pip is None:
-        log(
-            f"WARNING: ansible-core {CORE_LINE} is not in ANSIBLE_TEST_PIP_BY_LINE (tools/ansible_test.py), so no "
-            "offline pip bootstrap is provided. If ansible-test stops with 'Download failed', its message names "
-            f'~/.ansible/test/cache/get_pip_X_Y.py: add "{CORE_LINE}": "X.Y" to the table'
-        )
-    return pip
-
-
 CORE_LINE = core_line()
 # One tree per ansible-core line: ansible-test keeps its venvs and results in the copy's tests/output.
 # PARTNER_TREE_NAME gives a user of layout_collection() a copy of its own (quality_gates.py: "gates").
-TREE = (
-    os.environ.get("PARTNER_COLLECTION_TREE")
-    or f"{TREE_PREFIX}-{os.environ.get('PARTNER_TREE_NAME') or 'core' + CORE_LINE}"
-)
+TREE = f"{TREE_PREFIX}-{os.environ.get('PARTNER_TREE_NAME') or 'core' + CORE_LINE}"
 COLLECTION_COPY = os.path.join(TREE, "ansible_collections", "exoscale", "partner")
 PYTHON_LINKS = os.path.join(TREE, "pythons")
 CONTROLLER_PYTHON = "%d.%d" % sys.version_info[:2]
 # ansible-test's own scratch space inside the copy: kept between runs (it caches venvs there).
 KEEP_IN_COPY = ("tests/output",)
-# Set by tools/run_tests.py once it has mirrored the copies, so that suites running side by side
-# do not mirror the same copy at the same time: a list of copies (os.pathsep) not to touch again.
-LAID_OUT_ENV = "PARTNER_LAID_OUT"
 
 GET_PIP_SHIM = '''"""Stand-in for ansible-test's get-pip bootstrap: installs pip from the wheel next to it.
 
-Written by exoscale.partner tools/ansible_test.py because the usual download host is unreachable.
+Written by exoscale.partner tools/ansible_test.py: the host ansible-test downloads it from may be unreachable.
 """
 import os
 import runpy
@@ -138,8 +110,6 @@ def source_files() -> list[str]:
 
 def layout_collection() -> str:
     """Mirror the source files into COLLECTION_COPY (copying only what changed) and return its path."""
-    if COLLECTION_COPY in os.environ.get(LAID_OUT_ENV, "").split(os.pathsep):
-        return COLLECTION_COPY
     wanted = set(source_files())
     for name in wanted:
         source, target = os.path.join(ROOT, name), os.path.join(COLLECTION_COPY, name)
@@ -237,17 +207,18 @@ def prepare_pythons(versions: tuple[str, ...]) -> tuple[list[str], list[str], di
 
 
 def ensure_get_pip() -> None:
-    mode = os.environ.get("PARTNER_GET_PIP_SHIM", "auto")
-    pip = ansible_test_pip() if mode != "never" else None
+    """Put the pip bootstrap script ansible-test --venv wants in its cache: one installing pip's PyPI wheel."""
+    pip = ANSIBLE_TEST_PIP_BY_LINE.get(CORE_LINE)
     if pip is None:
-        return
-    url = f"https://ci-files.testing.ansible.com/ansible-test/get-pip-{pip}.py"
+        raise SystemExit(
+            f"ansible_test.py: ansible-core {CORE_LINE} is not in ANSIBLE_TEST_PIP_BY_LINE: add the pip version "
+            "its ansible-test bootstraps (get_venv_packages in ansible_test/_internal/python_requirements.py)"
+        )
     script = os.path.expanduser(f"~/.ansible/test/cache/get_pip_{pip.replace('.', '_')}.py")
-    if os.path.exists(script) or (mode == "auto" and url_reachable(url)):
+    if os.path.exists(script):
         return
     cache = os.path.dirname(script)
-    os.makedirs(cache, exist_ok=True)
-    log(f"providing {script} (installs pip {pip} from its wheel; {url} not used)")
+    log(f"providing {script} (installs pip {pip} from its PyPI wheel)")
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:"]
     subprocess.run(command + ["--dest", cache, f"pip=={pip}"], check=True)
     wheel = f"pip-{pip}-py3-none-any.whl"
@@ -258,24 +229,10 @@ def ensure_get_pip() -> None:
     os.replace(script + ".part", script)
 
 
-def url_reachable(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=5):
-            return True
-    except Exception:  # noqa: BLE001 - any failure means "use the shim"
-        return False
-
-
 # ---------------------------------------------------------------- commands
 
 
 def sanity_command(supported: tuple[str, ...], found: list[str], missing: list[str]) -> list[str]:
-    if os.environ.get("PARTNER_SANITY_LOCAL") == "1":
-        log(
-            f"sanity: --local on Python {CONTROLLER_PYTHON} only (PARTNER_SANITY_LOCAL=1); ansible-test installs "
-            "its sanity requirements into this venv, and compile/import skip the other module Pythons"
-        )
-        return ["sanity", "--local", "--python", CONTROLLER_PYTHON, "--requirements"]
     ensure_get_pip()
     if found == [CONTROLLER_PYTHON]:
         log(
@@ -295,15 +252,9 @@ def units_command() -> list[str]:
     return ["units", "--venv", "--python", CONTROLLER_PYTHON, "--requirements"]
 
 
-def integration_command() -> list[str] | None:
+def integration_command() -> list[str]:
     targets = os.path.join(COLLECTION_COPY, "tests", "integration", "targets")
-    runnable = (
-        [t for t in sorted(os.listdir(targets)) if not is_hidden_target(os.path.join(targets, t))]
-        if os.path.isdir(targets)
-        else []
-    )
-    if not runnable:
-        return None
+    runnable = [t for t in sorted(os.listdir(targets)) if not is_hidden_target(os.path.join(targets, t))]
     log(f"integration targets: {' '.join(runnable)}")
     return ["integration", "--local", "--python", CONTROLLER_PYTHON, "--continue-on-error"]
 
@@ -385,9 +336,6 @@ def main(argv: list[str]) -> int:
         arguments = units_command()
     else:
         arguments = integration_command()
-        if arguments is None:
-            log("integration: no runnable target under tests/integration/targets (only hidden ones); nothing to run")
-            return 0
     full = [ansible_test_executable()] + arguments + ["--color", "no"] + extra
     log(f"cd {copy} && {' '.join(full)}")
     returncode = subprocess.run(full, cwd=copy, env=env, check=False).returncode

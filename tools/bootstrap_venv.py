@@ -1,29 +1,15 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Create or refresh the project's virtualenv (.venv) with the pinned test requirements.
+"""Create or refresh a virtualenv with the pinned test requirements (`make venv`); standard library only.
 
-Standard library only: this runs with the machine's bare python3 before anything is installed.
+    python3 tools/bootstrap_venv.py [--line 2.19|2.21] [--venv DIR] [--force]
 
-- Reruns are fast: a stamp file in the venv records a hash of the requirement files and the
-  Python version; when nothing changed, nothing is done.
-- Debian's python3 often lacks ensurepip (package python3-venv not installed), so `python3 -m venv`
-  fails. Then the venv is created `--without-pip` and pip is installed from the pip wheel
-  fetched from PyPI, its sha256 checked against PyPI's JSON API.
-  Set PARTNER_FORCE_PIP_WHEEL=1 to take that path even when ensurepip works.
-
-Two ansible-core lines (LINES below):
-- 2.19 (default): .venv on this python3, with tests/requirements-dev.txt, tests/requirements-awx.txt,
-  tests/requirements-eda.txt and simulator/requirements.txt.
-- 2.21 (`--line 2.21 --venv .venv-2.21`): the newest ansible-core, whose controller needs Python 3.12+.
-  When this python3 is older, the newest python3.12+ found (PATH, or pyenv's real binaries) runs
-  this script instead; when there is none, the line is skipped (exit 0, no venv).
-
-Regenerate tests/constraints-<line>.txt (the full resolved set) after changing a pin:
-    .venv/bin/pip install --dry-run --ignore-installed --report /tmp/r.json \
-        -r tests/requirements-dev.txt -r tests/requirements-awx.txt -r tests/requirements-eda.txt \
-        -r simulator/requirements.txt
-    (with the `-c` lines removed) and write every `name==version` from /tmp/r.json's "install" list.
+What it copes with (no ensurepip, no Python 3.12+ for 2.21; a stamp makes reruns instant): CONTRIBUTING.md,
+"How the tooling copes with the machine". After changing a pin, regenerate the line's constraints file
+(tests/constraints-dev.txt, tests/constraints-2.21.txt), the full resolved set: run `.venv/bin/pip install
+--dry-run --ignore-installed --report /tmp/r.json -r FILE ...` over the line's requirement files (LINES; their
+`-c` lines removed), then write every `name==version` of the report's "install" list.
 """
 
 from __future__ import annotations
@@ -107,11 +93,6 @@ def venv_matches_interpreter(venv: str) -> bool:
     return result.returncode == 0 and result.stdout.strip() == "%d.%d" % sys.version_info[:2]
 
 
-def has_ensurepip() -> bool:
-    result = subprocess.run([sys.executable, "-c", "import ensurepip"], capture_output=True, check=False)
-    return result.returncode == 0
-
-
 def download_pip_wheel(cache_dir: str) -> str:
     """Fetch pip's wheel from PyPI (cached), verifying the sha256 PyPI publishes for it."""
     with urllib.request.urlopen(PYPI_JSON, timeout=60) as response:
@@ -141,17 +122,13 @@ def sha256_of(path: str) -> str:
 
 
 def create_venv(venv: str) -> None:
-    if os.path.exists(venv):
-        shutil.rmtree(venv)
-    force_wheel = os.environ.get("PARTNER_FORCE_PIP_WHEEL") == "1"
-    if not force_wheel and has_ensurepip():
-        log(f"creating {venv} with {sys.executable} -m venv")
-        if subprocess.run([sys.executable, "-m", "venv", venv], check=False).returncode == 0:
-            return
-        log("python -m venv failed; retrying without ensurepip")
-        shutil.rmtree(venv, ignore_errors=True)
-    reason = "forced by PARTNER_FORCE_PIP_WHEEL=1" if force_wheel else "ensurepip is not available"
-    log(f"creating {venv} --without-pip ({reason}); installing pip {PIP_VERSION} from its PyPI wheel")
+    shutil.rmtree(venv, ignore_errors=True)
+    log(f"creating {venv} with {sys.executable} -m venv")
+    if subprocess.run([sys.executable, "-m", "venv", venv], check=False).returncode == 0:
+        return
+    shutil.rmtree(venv, ignore_errors=True)
+    # Debian's python3 without python3-venv has no ensurepip
+    log(f"creating {venv} --without-pip instead; installing pip {PIP_VERSION} from its PyPI wheel")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     wheel = download_pip_wheel(os.path.join(ROOT, ".cache"))
     # A pip wheel is runnable: python pip.whl/pip install pip.whl
@@ -174,11 +151,7 @@ def install_requirements(venv: str, line: str) -> None:
 
 
 def reexec_with_newer_python(line: str, argv: list[str]) -> int | None:
-    """Run this script with a Python the line supports when the current one is too old.
-
-    Returns the exit code of that run, 0 with a message when no such Python exists, None when the
-    current Python is fine.
-    """
+    """When this Python is too old for the line: the exit code of this script run by one that is not (0 if none)."""
     minimum = LINES[line][0]
     if sys.version_info[:2] >= minimum:
         return None

@@ -1,28 +1,11 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Build the collection's docsite with antsibull-docs and Sphinx (`make docsite`), offline.
+"""Build the collection's docsite with antsibull-docs and Sphinx, offline (`make docsite`).
 
-Usage: .venv/bin/python tools/docsite.py [--collection DIR] [--dest DIR]
+    .venv/bin/python tools/docsite.py [--collection DIR] [--dest DIR]     (default: build/docsite)
 
-    --collection  the collection to document (default: this repository)
-    --dest        where to build (default: build/docsite); the site is DEST/html/index.html,
-                  the collection's page DEST/html/collections/exoscale/partner/index.html
-
-1. The collection is made visible to ansible-doc under a scratch ansible_collections/ folder (a
-   symlink), and nothing else: ANSIBLE_COLLECTIONS_PATH is that folder only.
-2. The Sphinx source tree DEST/rst is docs/docsite/site/index.rst plus what `antsibull-docs
-   collection --use-current` writes from the collection: a page per plugin and role from their own
-   documentation, and the guides of docs/docsite/extra-docs.yml (docs/docsite/rst/*.rst) with the
-   links of docs/docsite/links.yml. Nothing generated is committed.
-3. `sphinx-build -W --keep-going` with docs/docsite/site/conf.py: any warning fails the build, and
-   all of them are listed. Intersphinx reads DEST/ansible_devel.inv, written from
-   docs/docsite/site/ansible_devel.inventory (the few labels of ansible-core's documentation the
-   pages refer to), instead of downloading the real inventory: the build works offline.
-
-docs/docsite/site/ is the skeleton `antsibull-docs sphinx-init --use-current` made (conf.py,
-antsibull-docs.cfg, index.rst); its build.sh and requirements.txt are replaced by this script and
-by the pins in tests/requirements-dev.txt.
+The sources are docs/docsite/ (CONTRIBUTING.md, "The docsite"); nothing generated is committed.
 """
 
 from __future__ import annotations
@@ -70,43 +53,17 @@ def build(collection: str = ROOT, dest: str = os.path.join(ROOT, "build", "docsi
     shutil.copy(os.path.join(site_dir(collection), "index.rst"), source)
     write_inventory(collection, dest)
     with tempfile.TemporaryDirectory(prefix="docsite-collections-") as collections:
-        namespace = os.path.join(collections, "ansible_collections", *COLLECTION.split(".")[:1])
-        os.makedirs(namespace)
-        os.symlink(os.path.abspath(collection), os.path.join(namespace, COLLECTION.split(".")[1]))
+        namespace, name = COLLECTION.split(".")
+        os.makedirs(os.path.join(collections, "ansible_collections", namespace))
+        os.symlink(os.path.abspath(collection), os.path.join(collections, "ansible_collections", namespace, name))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="False")
         env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
-        run(
-            [
-                os.path.join(BIN, "antsibull-docs"),
-                "--config-file",
-                os.path.join(site_dir(collection), "antsibull-docs.cfg"),
-                "collection",
-                "--use-current",
-                "--fail-on-error",
-                "--cleanup",
-                "everything",
-                "--dest-dir",
-                source,
-                COLLECTION,
-            ],
-            env,
-        )
-    run(
-        [
-            os.path.join(BIN, "sphinx-build"),
-            "-b",
-            "html",
-            "-W",
-            "--keep-going",
-            "-c",
-            site_dir(collection),
-            "-d",
-            os.path.join(dest, "doctrees"),
-            source,
-            html,
-        ],
-        env,
-    )
+        config = os.path.join(site_dir(collection), "antsibull-docs.cfg")
+        antsibull = [os.path.join(BIN, "antsibull-docs"), "--config-file", config, "collection", "--use-current"]
+        run(antsibull + ["--fail-on-error", "--cleanup", "everything", "--dest-dir", source, COLLECTION], env)
+    # -W --keep-going: every warning is listed, and any fails the build
+    sphinx = [os.path.join(BIN, "sphinx-build"), "-b", "html", "-W", "--keep-going", "-c", site_dir(collection)]
+    run(sphinx + ["-d", os.path.join(dest, "doctrees"), source, html], env)
     index = os.path.join(html, "collections", *COLLECTION.split("."), "index.html")
     print(f"docsite: built {os.path.relpath(os.path.join(html, 'index.html'))} (collection page: {index})")
     return index

@@ -3,21 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Release gates neither ansible-test nor antsibull-nox (noxfile.py) provides: metadata, changelog, ansible-lint, build.
 
-Usage: .venv/bin/python tools/quality_gates.py GATE     (run by tools/run_tests.py; each exits non-zero on failure)
+Usage: .venv/bin/python tools/quality_gates.py GATE     (what each checks: CONTRIBUTING.md, "The suites")
 
-  metadata    no tests/sanity/ignore-*.txt has an entry; requires_ansible's lower bound is the
-              oldest ansible-core line `make test` runs (tests/requirements-dev.txt)
-  changelog   a fragment when plugins/ changed since the last release (check_fragments);
-              `antsibull-changelog lint`; a trial `release` of galaxy.yml's version (in a scratch
-              copy) renders the release summary and announces every plugin
-  ansible-lint ansible-lint (profile from .ansible-lint) on examples/, roles/, the EDA rulebooks and
-              the integration targets
-  build       `ansible-galaxy collection build`; the tarball holds no dev-only file; `install --force`
-              into a clean path; the installed collection runs the demo (tools/demo.py --installed)
-
-Tools run from this Python's venv; the checks run on a copy of the repository (tracked and
-untracked-not-ignored files) made by tools/ansible_test.py under ansible_collections/, in a tree of
-the gates' own ($TMPDIR/exoscale-partner-<hash>-gates), apart from ansible-test's.
+The gates run on a copy of the repository of their own, laid out by tools/ansible_test.py
+($TMPDIR/exoscale-partner-<hash>-gates), so that they can run beside ansible-test.
 """
 
 from __future__ import annotations
@@ -33,8 +22,6 @@ import tempfile
 
 import yaml
 
-# The gates mirror the repository into a copy of their own, so that they can run while ansible-test
-# runs in its copy (tools/run_tests.py runs suites side by side).
 os.environ.setdefault("PARTNER_TREE_NAME", "gates")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ansible_test import layout_collection  # noqa: E402  pylint: disable=wrong-import-position
@@ -87,12 +74,6 @@ def collections_env(collections_path: str) -> dict:
     for name in ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", "EXOSCALE_PARTNER_API_URL"):
         env.pop(name, None)
     return env
-
-
-def laid_out() -> tuple[str, dict]:
-    """(collection copy, environment whose collections path is the copy's tree)."""
-    copy = layout_collection()
-    return copy, collections_env(os.path.dirname(os.path.dirname(os.path.dirname(copy))))
 
 
 def load_yaml(*parts: str):
@@ -252,15 +233,10 @@ def gate_changelog() -> None:
 
 
 def gate_ansible_lint() -> None:
-    copy, env = laid_out()
-    targets = os.path.join("tests", "integration", "targets")
-    rulebooks = os.path.join("extensions", "eda", "rulebooks")
+    copy = layout_collection()
+    env = collections_env(os.path.dirname(os.path.dirname(os.path.dirname(copy))))
     lint = [tool("ansible-lint"), "--nocolor", "--offline", "-c", ".ansible-lint"]
-    run(
-        lint + ["examples", "roles", rulebooks, targets],
-        cwd=copy,
-        env=env,
-    )
+    run(lint + ["examples", "roles", "extensions/eda/rulebooks", "tests/integration/targets"], cwd=copy, env=env)
 
 
 # ---------------------------------------------------------------- build

@@ -1,17 +1,11 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run the project's test suites and print a summary; exit non-zero if any suite failed.
+"""Run the project's test suites (SUITES below) and print a summary; exit non-zero if any suite failed.
 
 Usage: .venv/bin/python tools/run_tests.py [-j JOBS] [--list] [SUITE ...]     (default: all suites)
 
-The suites are SUITES below, the one list (the Makefile reads it with --list). They run JOBS at a
-time (default 2, or PARTNER_TEST_JOBS), longest first when build/test-logs/durations.json knows
-them; suites sharing a copy of the collection (LOCKS) never run side by side. With one job, output
-streams to the terminal; else each suite's log is printed when it ends; all logs are in
-build/test-logs/<suite>.log. The summary gives each suite's PASS/FAIL/SKIPPED (a skip says why),
-time and what it ran (pytest's closing line, integration targets, sanity tests and the Pythons they
-ran on); "all N suites passed" only when none was skipped; it names sanity runs on fewer Pythons.
+How they are scheduled and what the summary says: CONTRIBUTING.md, "The suites".
 """
 
 from __future__ import annotations
@@ -43,13 +37,9 @@ NOX = ["env", "CI=true", PYTHON, "-m", "nox", "--reuse-existing-virtualenvs", "-
 NEEDS_NOX = (f"{BIN}/nox", "noxfile.py")
 NO_NOX = "nox is not installed in this venv: run make venv"
 
-# The suites, in the order they run (when no earlier durations are known); the Makefile reads their
-# names from here (--list). To add one, add one line:
-#   "name": (command, (paths that must all exist), "why it is skipped when the first path is missing" or None),
-# The command runs from the repository root, with its output in build/test-logs/<name>.log; a missing
-# path makes it SKIPPED (with the note, or "<path> does not exist"), and the summary says so. A suite
-# that runs tools/ansible_test.py or tools/quality_gates.py is kept from running beside the others
-# using the same copy of the collection (see LOCKS); nothing to declare for that.
+# The suites, in the order they run when no durations are known (the Makefile reads the names: --list):
+#   "name": (command run from the repository root, (paths that must all exist, else SKIPPED),
+#            why it is skipped when the first path is missing, or None for "<path> does not exist"),
 SUITES = {
     "lint": (NOX + ["lint"], NEEDS_NOX, NO_NOX),
     "license-check": (NOX + ["license-check"], NEEDS_NOX, NO_NOX),
@@ -92,7 +82,6 @@ SANITY_TEST = re.compile(r'^Running sanity test "([^"]+)"(?: on Python (\S+))?')
 SANITY_NOT_FOUND = re.compile(r"^ansible_test\.py: sanity: .*(?:not found here, skipped: ([\d. ]+)\)|only Python)")
 GATE_NOTE = re.compile(r"^quality_gates: (?!\$ |PASS )")  # a gate's findings, not its commands
 NOX_NOTE = re.compile(r"^nox > Session \S+ (?:aborted|failed)")  # why a nox session failed
-PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
 
 
 def lock_of(command: list[str]) -> str | None:
@@ -238,16 +227,6 @@ def run_all(names: list[str], jobs: int) -> list[dict]:
     return [results[name] for name in names]
 
 
-def pytest_totals(results: list[dict]) -> dict:
-    totals = {"passed": 0, "failed": 0, "skipped": 0}
-    for result in results:
-        for number, word in PYTEST_COUNT.findall(" ".join(result["closing"])):
-            key = "failed" if word.startswith("error") else word
-            if key in totals:
-                totals[key] += int(number)
-    return totals
-
-
 def verdict(results: list[dict]) -> str:
     failed = [r["name"] for r in results if r["status"] == "FAIL"]
     skipped = [r["name"] for r in results if r["status"] == "SKIPPED"]
@@ -272,9 +251,7 @@ def print_summary(results: list[dict], total_seconds: float, jobs: int) -> None:
         for line in result["closing"]:
             print(f"    {line}")
     print(f"total {total_seconds:.1f}s wall clock ({jobs} at a time), {verdict(results)}")
-    print(f"logs: {os.path.relpath(LOG_DIR, ROOT)}/")
-    totals = pytest_totals(results)
-    print(f"pytest: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped", flush=True)
+    print(f"logs: {os.path.relpath(LOG_DIR, ROOT)}/", flush=True)
 
 
 def main(argv: list[str]) -> int:

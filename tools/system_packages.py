@@ -3,16 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Install the Debian packages the test suites need when they are missing (`make venv` runs this).
 
-    python3 tools/system_packages.py            # install what is missing, where the machine allows
-    python3 tools/system_packages.py --check    # only say what is missing (exit 0 either way)
+    python3 tools/system_packages.py [--check]    # --check: only say what is missing
 
-Standard library only. Packages (NEEDED below): Debian's `chromium` (the usage report is checked in
-a real headless browser) and PostgreSQL 15's server binaries (the metering journal's PostgreSQL
-tests start a throw-away cluster), libmagic for `reuse lint`, and a Java 17 runtime for the real
-ansible-rulebook of tests/eda. Installing needs root and
-apt-get; elsewhere (no root, no apt, no network) this prints what is missing and why, and the
-suites that need it say SKIPPED with that reason: a missing package is never silent.
-`PARTNER_NO_SYSTEM_PACKAGES=1` skips installing.
+Standard library only. Installing needs root and apt-get (PARTNER_NO_SYSTEM_PACKAGES=1: never); without
+them this says what is missing, and the suites needing it are SKIPPED with that reason.
 """
 
 from __future__ import annotations
@@ -24,7 +18,8 @@ import shutil
 import subprocess
 import sys
 
-# what the suites look for -> the Debian packages that provide it
+# what the suites look for -> the Debian packages that provide it: Chromium (the usage report and the
+# docsite in a real browser), PostgreSQL (the journal's store), libmagic (reuse lint), Java (ansible-rulebook)
 NEEDED = {
     "chromium": ("chromium",),
     "postgresql": ("postgresql-15",),
@@ -34,27 +29,14 @@ NEEDED = {
 
 
 def chromium_path() -> str | None:
-    """The headless-capable Chromium binary, or None."""
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def postgresql_bin_dir() -> str | None:
     """The folder holding initdb and pg_ctl (the newest PostgreSQL found), or None."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_major, reverse=True)
-    on_path = shutil.which("initdb")
-    found = candidates[0] if candidates else on_path
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda path: int(path.split("/")[4]))
+    found = candidates[-1] if candidates else shutil.which("initdb")
     return os.path.dirname(found) if found else None
-
-
-def _major(path: str) -> int:
-    try:
-        return int(path.split("/")[4])
-    except (IndexError, ValueError):
-        return 0
 
 
 def libmagic_path() -> str | None:

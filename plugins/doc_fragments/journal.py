@@ -14,7 +14,7 @@ options:
   journal:
     description:
       - Where the metering journal lives, the record of every transaction ID sent (see
-        U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/metering.md)).
+        U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/docsite/rst/metering.rst)).
       - A filesystem path on the host the module runs on (usually the controller) is a SQLite database
         (WAL mode, file mode C(0600)). The folder of an explicit path must exist, because a missing folder is
         usually a typo or a volume that is not mounted, and a fresh empty journal there would allow

@@ -175,7 +175,7 @@ def refusal_text(action, transaction_id, entry):
             "transaction %r is %s: it was sent at %s to organization %s and nobody knows whether it was applied "
             "(%s). Nothing was sent. Check the usage of organization %s (exoscale.partner.partner_org_info "
             "usage=true), then rerun with resolve=applied if the batch is there (records it, sends nothing) or "
-            "resolve=not_applied if it is not (sends it once). See docs/metering.md."
+            "resolve=not_applied if it is not (sends it once). See docs/docsite/rst/metering.rst."
             % (
                 transaction_id,
                 entry["state"].upper(),

@@ -264,7 +264,7 @@ def sending_failure_text(cause, maybe_processed, batch):
     return text + (
         " The batch MAY HAVE BEEN APPLIED: transaction %r is recorded as UNCERTAIN and will not be sent again. "
         "Check the usage of organization %s (exoscale.partner.partner_org_info usage=true), then rerun with "
-        "resolve=applied if the batch is there or resolve=not_applied if it is not. See docs/metering.md."
+        "resolve=applied if the batch is there or resolve=not_applied if it is not. See docs/docsite/rst/metering.rst."
         % (transaction_id, organization_id)
     )
 

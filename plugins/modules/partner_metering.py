@@ -23,7 +23,7 @@ description:
     recorded as C(uncertain) (or stays C(pending)) and is B(never resent automatically). Every later run
     fails for it, naming it, until a person checks the organization's usage and reruns with
     O(resolve=applied) or O(resolve=not_applied). The incident runbook is in
-    U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/metering.md).
+    U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/docsite/rst/metering.rst).
   - O(batches) sends many batches (a month's billing for hundreds of customers) in one task, with bounded
     concurrency, each through the same journal protocol.
   - B(Without O(transaction_id) every run bills again)

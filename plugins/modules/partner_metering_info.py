@@ -16,7 +16,7 @@ description:
     oldest first, filtered by state, transaction ID, organization and time.
   - This is how an operator finds what needs O(exoscale.partner.partner_metering#module:resolve) after an
     incident (O(state=[uncertain, pending])). See
-    U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/metering.md).
+    U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/docsite/rst/metering.rst).
   - Reads only the journal; makes no Partner API call and needs no API credentials. Creates nothing
     (a journal that does not exist yet lists nothing).
   - It belongs to the C(exoscale.partner.partner) action group, so it accepts the API options that

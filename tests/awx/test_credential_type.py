@@ -1,11 +1,12 @@
 # Copyright (c) 2026, exoscale.partner contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The AWX credential type: what it asks for, what it injects, and that docs/awx.md shows the same."""
+"""The AWX credential type: what it asks for, what it injects, and that the AWX guide shows the same."""
 
 from __future__ import annotations
 
 import re
+import textwrap
 
 from awx_credential import credential_type, injected_env, parse_yaml
 from awx_helpers import load_client_module, repo_path
@@ -50,39 +51,44 @@ def test_empty_url_injects_the_production_endpoint():
     assert env["EXOSCALE_PARTNER_API_URL"] == load_client_module().DEFAULT_URL
 
 
-def docs_text():
-    with open(repo_path("docs", "awx.md"), encoding="utf-8") as handle:
-        return handle.read()
+GUIDE = "docs/docsite/rst/awx.rst"
+
+
+def docs_code_blocks():
+    """The text of each `.. code-block:: yaml` of the guide, as it shows it (without the RST indentation)."""
+    with open(repo_path(*GUIDE.split("/")), encoding="utf-8") as handle:
+        guide = handle.read()
+    blocks = re.findall(r"^\.\. code-block:: yaml\n\n((?:(?: {3}.*)?\n)+)", guide, re.M)
+    return [textwrap.dedent(block).strip("\n") + "\n" for block in blocks]
 
 
 def docs_yaml_blocks():
-    return [parse_yaml(block) for block in re.findall(r"```yaml\n(.*?)```", docs_text(), re.S)]
+    return [parse_yaml(block) for block in docs_code_blocks()]
 
 
 def test_docs_show_the_same_credential_type():
     blocks = docs_yaml_blocks()
     example = credential_type()
-    assert example["inputs"] in blocks, "docs/awx.md lacks the input configuration of examples/awx/credential_type.yml"
+    assert example["inputs"] in blocks, f"{GUIDE} lacks the input configuration of examples/awx/credential_type.yml"
     assert example["injectors"] in blocks, (
-        "docs/awx.md lacks the injector configuration of examples/awx/credential_type.yml"
+        f"{GUIDE} lacks the injector configuration of examples/awx/credential_type.yml"
     )
 
 
 def test_docs_show_the_execution_environment_files():
     with open(repo_path("meta", "execution-environment.yml"), encoding="utf-8") as handle:
-        assert parse_yaml(handle.read()) in docs_yaml_blocks(), (
-            "docs/awx.md does not show meta/execution-environment.yml"
-        )
-    docs = docs_text()
+        assert parse_yaml(handle.read()) in docs_yaml_blocks(), f"{GUIDE} does not show meta/execution-environment.yml"
     for name in ("execution-environment.yml", "requirements.yml"):
         with open(repo_path("examples", "awx", "ee", name), encoding="utf-8") as handle:
             shown = without_licence_header(handle.read())
-        assert shown in docs, "docs/awx.md does not show examples/awx/ee/%s verbatim (its licence header aside)" % name
+        assert shown in docs_code_blocks(), (
+            f"{GUIDE} does not show examples/awx/ee/{name} verbatim (its licence header aside)"
+        )
 
 
 # The third line's tag is spelled in two pieces so that REUSE does not read this line as a licence.
 LICENCE_HEADER = re.compile(
-    r"^# (Copyright \(c\) |GNU General Public License |SPDX" r"-License-Identifier: ).*\n", re.M
+    r"^# (Copyright \(c\) |GNU General Public License |SPDX" + r"-License-Identifier: ).*\n", re.M
 )
 
 

@@ -144,7 +144,7 @@ def test_secret_stays_out_of_job_output(job):
     job_events = [path for path in scanned if path.startswith("job_events" + os.sep)]
     assert {"stdout", "stderr"} <= set(scanned) and job_events, sorted(scanned)
     # ansible-runner itself records its whole environment, env/envvars included, in `command`
-    # (documented in docs/awx.md). That it is found there proves the scan would see the secret.
+    # (documented in docs/docsite/rst/awx.rst). That it is found there proves the scan would see the secret.
     assert scanned.pop("command") is True
     leaking = sorted(path for path, found in scanned.items() if found)
     assert not leaking, "the API secret appears in %s" % leaking

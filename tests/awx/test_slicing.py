@@ -440,7 +440,7 @@ def test_a_relaunch_after_a_killed_slice_sends_only_its_missing_batches(job):
     assert {batch["status"] for batch in results.values()} == {"applied", "already_applied"}
     assert billed(job, period) == Counter(dict.fromkeys(BILLED, 1))
 
-    # The runbook (docs/awx.md): the held batch is in the organization's usage, so it is settled
+    # The runbook (docs/docsite/rst/awx.rst): the held batch is in the organization's usage, so it is settled
     # as applied; the next relaunch then succeeds everywhere and sends nothing.
     job.resolve(held, period, "applied")
     job.sim.admin.clear_requests()

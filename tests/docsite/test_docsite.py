@@ -61,10 +61,11 @@ def guide_names():
 
 
 def guide_title(name):
-    """The title of docs/docsite/rst/NAME.rst: the first line underlined with '='."""
+    """The title of docs/docsite/rst/NAME.rst (the first line underlined with '='), as a page shows it."""
     with open(os.path.join(GUIDES, name + ".rst"), encoding="utf-8") as handle:
         lines = handle.read().splitlines()
-    return next(line for line, under in zip(lines, lines[1:]) if line.strip() and re.fullmatch(r"=+", under))
+    title = next(line for line, under in zip(lines, lines[1:]) if line.strip() and re.fullmatch(r"=+", under))
+    return re.sub(r"``(.+?)``", r"\1", title)
 
 
 def documented_content():

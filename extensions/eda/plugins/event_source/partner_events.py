@@ -21,7 +21,7 @@ description:
     organization every O(usage_interval). Transient errors never end the source.
   - Every string that came from the API or the journal is made template-inert by default
     (O(escape_templates)), because ansible-rulebook passes events to playbooks as extra vars, which
-    ansible-core templates. See U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/events.md).
+    ansible-core templates. See U(https://github.com/exoscale/ansible-collection-partner/blob/main/docs/docsite/rst/events.rst).
 options:
   api_key:
     description:

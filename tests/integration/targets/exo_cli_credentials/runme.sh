@@ -24,7 +24,7 @@ admin_url="$(field admin_url)"
 home="$(mktemp -d)"
 trap '"$PYTHON" "$CTL" stop --pid "$pid"; rm -rf "$home"' EXIT
 export HOME="$home"
-extra=(-i localhost, -c local -e "ansible_python_interpreter=$PYTHON")
+extra=(-i "localhost," -c local -e "ansible_python_interpreter=$PYTHON")
 
 # The exo CLI's own location. The distributor account's secret comes from a command (argv, no shell).
 mkdir -p "$home/.config/exoscale"
