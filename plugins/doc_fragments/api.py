@@ -34,8 +34,8 @@ options:
         E(EXOSCALE_API_SECRET); setting it together with the O(api_key) or O(api_secret) options is refused.
       - When neither O(api_account) nor O(api_key)/O(api_secret) are set (as options or environment variables),
         the configuration's C(defaultaccount) is used, if the file exists.
-      - C(secretCommand) is a list, the command and its arguments, run without a shell; what it prints (stripped)
-        is the secret. The secret, from the file or the command, is never shown in the output.
+      - C(secretCommand) is a list, the command and its arguments, run without a shell, stopped after 120 seconds;
+        what it prints (stripped) is the secret. The secret, from the file or the command, is never shown in the output.
       - The account's C(endpoint), if set, is used as O(api_url) when that is not set otherwise; it must then be
         the Partner API URL. Other fields (C(defaultZone), ...) are ignored.
     type: str

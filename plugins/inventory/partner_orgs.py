@@ -67,8 +67,8 @@ options:
         E(EXOSCALE_API_SECRET); setting it together with O(api_key) or O(api_secret) here is refused.
       - When neither O(api_account) nor O(api_key)/O(api_secret) are set, the configuration's C(defaultaccount)
         is used, if the file exists.
-      - C(secretCommand) is a list, the command and its arguments, run without a shell; what it prints (stripped)
-        is the secret. The account's C(endpoint), if set, is used as O(api_url) when that is not set otherwise.
+      - C(secretCommand) is a list, the command and its arguments, run without a shell, stopped after 120 seconds;
+        what it prints (stripped) is the secret. The account's C(endpoint), if set, is used as O(api_url) when that is not set otherwise.
     type: str
     env:
       - name: EXOSCALE_ACCOUNT
@@ -179,6 +179,7 @@ from ansible_collections.exoscale.partner.plugins.module_utils._base import (
     connection_settings,
     explain,
 )
+from ansible_collections.exoscale.partner.plugins.plugin_utils._secret_command import run_secret_command
 
 display = Display()
 
@@ -261,7 +262,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         options = {name: self._templated_option(name) for name in api_argument_spec()}
         options.update((name, self._given_option(name)) for name in _credentials.OPTIONS)
         try:
-            settings, _secrets = connection_settings(options, os.environ)
+            settings, _secrets = connection_settings(options, os.environ, run_secret_command)
         except ValueError as exc:
             raise AnsibleError(str(exc)) from None
         client = build_client(settings, component="inventory")

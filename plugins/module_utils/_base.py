@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -24,6 +25,7 @@ CLOCK_HELP = "Requests are signed with an expiry time: check that this host's cl
 AUTH_HELP = "Check api_key and api_secret, and that the key may use the Partner API."
 # Beyond this difference between the API's Date header and this host's clock, a refusal is blamed on the clock.
 CLOCK_SKEW_TOLERANCE = 300
+SECRET_COMMAND_TIMEOUT = 120  # seconds an exo CLI secretCommand may take (a password manager may be slow to unlock)
 
 
 def api_argument_spec():
@@ -83,10 +85,11 @@ def organization_options():
     )
 
 
-def connection_settings(params, environ):
+def connection_settings(params, environ, run_command):
     """(the common options with api_key, api_secret and api_url resolved, the secrets to keep out of the output).
 
     ``params``: the options as given (modules: AnsibleModule.params; inventory: its configuration).
+    ``run_command``: how an account's secretCommand runs (see _credentials.resolve_credentials).
     Raises ValueError (_credentials.CredentialsError for the credentials) with the failure message.
     """
     timeout, retries = params.get("api_timeout"), params.get("api_retries")
@@ -94,7 +97,8 @@ def connection_settings(params, environ):
         raise ValueError("api_timeout: must be a number of seconds greater than 0, got %s." % timeout)
     if retries is not None and retries < 0:
         raise ValueError("api_retries: must be 0 (no retry) or more, got %s." % retries)
-    credentials = _credentials.resolve_credentials({name: params.get(name) for name in _credentials.OPTIONS}, environ)
+    options = {name: params.get(name) for name in _credentials.OPTIONS}
+    credentials = _credentials.resolve_credentials(options, environ, run_command)
     resolved = dict(params, **{name: credentials[name] for name in ("api_key", "api_secret", "api_url")})
     return resolved, credentials["secrets"]
 
@@ -156,10 +160,34 @@ class PartnerModule:
         if not _client.HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=_client.REQUESTS_IMPORT_ERROR)
         try:
-            self.connection, secrets = connection_settings(self.params, os.environ)
+            self.connection, secrets = connection_settings(self.params, os.environ, self.run_secret_command)
         except ValueError as exc:
             self.fail(str(exc))
         self.module.no_log_values.update(secrets)
+
+    def run_secret_command(self, argv):
+        """An exo CLI secretCommand through AnsibleModule.run_command: no shell, no ~ or $VAR expansion, killed
+        after SECRET_COMMAND_TIMEOUT seconds (TimeoutError); OSError when it cannot be started."""
+        timers, expired = [], []
+
+        def kill(process):
+            expired.append(True)
+            process.kill()
+
+        def start_timer(process):
+            timers.append(threading.Timer(SECRET_COMMAND_TIMEOUT, kill, (process,)))
+            timers[0].start()
+
+        try:
+            returncode, stdout, stderr = self.module.run_command(
+                argv, expand_user_and_vars=False, handle_exceptions=False, before_communicate_callback=start_timer
+            )
+        finally:
+            for timer in timers:
+                timer.cancel()
+        if expired:
+            raise TimeoutError("no answer within %g seconds" % SECRET_COMMAND_TIMEOUT)
+        return returncode, stdout, stderr
 
     @property
     def client(self):

@@ -22,7 +22,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import subprocess
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client
 
@@ -45,7 +44,6 @@ DEFAULT_CONFIG_PATHS = (
     os.path.join(".config", "exoscale", "exoscale.toml"),
     os.path.join(".exoscale", "exoscale.toml"),
 )
-SECRET_COMMAND_TIMEOUT = 120  # seconds; a password manager may take a while to unlock
 
 CREDENTIALS_HELP = (
     "Set the api_key and api_secret options, or the EXOSCALE_API_KEY and EXOSCALE_API_SECRET environment variables, "
@@ -57,12 +55,15 @@ class CredentialsError(ValueError):
     """The credentials cannot be determined; the message names the file or account and what to do, never a secret."""
 
 
-def resolve_credentials(options, environ):
+def resolve_credentials(options, environ, run_command=None):
     """The credentials to use, as a dict: api_key, api_secret, api_url, source (a short text, no secret) and
     secrets (the secret strings, for no_log).
 
     ``options``: api_key, api_secret, api_url, api_account, api_config as the user gave them (None when not
-    given, not resolved from the environment). ``environ``: a mapping like os.environ. Raises CredentialsError.
+    given, not resolved from the environment). ``environ``: a mapping like os.environ. ``run_command(argv)``
+    runs an account's secretCommand: (exit status, stdout, stderr) as text, OSError when it cannot be started,
+    TimeoutError when it does not finish (modules: AnsibleModule.run_command; controller plugins:
+    plugin_utils/_secret_command.py). Raises CredentialsError.
     """
     account, account_origin = _setting(options, environ, "api_account", ENV_ACCOUNT)
     if account is not None:
@@ -74,7 +75,7 @@ def resolve_credentials(options, environ):
                 % (account_origin, " and ".join(given), "s are" if len(given) > 1 else " is")
             )
         path = _config_path(options, environ, needed_by="%s %r" % (account_origin, account))
-        return _from_account(options, environ, path, _read_config(path), account)
+        return _from_account(options, environ, path, _read_config(path), account, run_command)
     key = _first(options.get("api_key"), environ.get(ENV_KEY))
     secret = _first(options.get("api_secret"), environ.get(ENV_SECRET))
     if key is not None or secret is not None:
@@ -92,7 +93,7 @@ def resolve_credentials(options, environ):
     if default is not None:
         if not isinstance(default, str) or not default.strip():
             raise CredentialsError("%s: defaultaccount must be the name of an account, got %r." % (path, default))
-        return _from_account(options, environ, path, config, default)
+        return _from_account(options, environ, path, config, default, run_command)
     if path is None:
         looked = "no exo CLI configuration found at %s" % " or ".join(default_config_paths(environ))
     else:
@@ -163,7 +164,7 @@ def _read_config(path):
         raise CredentialsError("The exo CLI configuration %s is not valid TOML: %s." % (path, exc)) from None
 
 
-def _from_account(options, environ, path, config, name):
+def _from_account(options, environ, path, config, name, run_command):
     accounts = config.get("accounts")
     if not isinstance(accounts, list) or not all(isinstance(account, dict) for account in accounts) or not accounts:
         raise CredentialsError(
@@ -184,7 +185,7 @@ def _from_account(options, environ, path, config, name):
         raise CredentialsError("%s has no key: set its key (the API key, EXO...)." % where)
     command = account.get("secretCommand")
     if command is not None:
-        secret = _run_secret_command(command, where)
+        secret = _run_secret_command(command, where, run_command)
     else:
         secret = account.get("secret")
         if not isinstance(secret, str) or not secret.strip():
@@ -195,7 +196,7 @@ def _from_account(options, environ, path, config, name):
     return _result(key, secret, _api_url(options, environ, endpoint), "account %r of %s" % (name, path))
 
 
-def _run_secret_command(command, where):
+def _run_secret_command(command, where, run_command):
     """The stripped standard output of the account's secretCommand (an argv list, run without a shell)."""
     if not isinstance(command, list) or not command or not all(isinstance(part, str) and part for part in command):
         raise CredentialsError(
@@ -203,30 +204,25 @@ def _run_secret_command(command, where):
             '(for example ["pass", "show", "exoscale"]), got %s.' % (where, type(command).__name__)
         )
     program = command[0]
-    try:
-        done = subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            timeout=SECRET_COMMAND_TIMEOUT,
-            check=False,
+    if run_command is None:
+        raise CredentialsError(
+            "%s: its secretCommand %r cannot be run here; set its secret instead." % (where, program)
         )
+    try:
+        returncode, stdout, stderr = run_command(command)
+    except TimeoutError as exc:
+        raise CredentialsError("%s: its secretCommand %r printed no secret (%s)." % (where, program, exc)) from None
     except OSError as exc:
         raise CredentialsError(
             "%s: its secretCommand %r cannot be run: %s." % (where, program, exc.strerror or exc)
         ) from None
-    except subprocess.TimeoutExpired:
-        raise CredentialsError(
-            "%s: its secretCommand %r printed no secret within %g seconds." % (where, program, SECRET_COMMAND_TIMEOUT)
-        ) from None
-    if done.returncode != 0:
-        detail = _client.shorten(done.stderr.decode("utf-8", "replace"))
+    if returncode != 0:
+        detail = _client.shorten(stderr)
         raise CredentialsError(
             "%s: its secretCommand %r failed with exit status %d%s."
-            % (where, program, done.returncode, ": " + detail if detail else "")
+            % (where, program, returncode, ": " + detail if detail else "")
         )
-    secret = done.stdout.decode("utf-8", "replace").strip()
+    secret = stdout.strip()
     if not secret:
         raise CredentialsError(
             "%s: its secretCommand %r printed nothing; it must print the API secret." % (where, program)

@@ -25,6 +25,7 @@ import sys
 REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTION = "ansible_collections.exoscale.partner"
 MODULE_UTILS = COLLECTION + ".plugins.module_utils"
+PLUGIN_UTILS = COLLECTION + ".plugins.plugin_utils"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,7 @@ ROOMS = (
         "glue",
         ("plugins/module_utils/_base.py", "plugins/module_utils/_journal_module.py", "plugins/doc_fragments/*.py"),
     ),
+    ("controller utils", ("plugins/plugin_utils/*.py",)),
     ("modules", ("plugins/modules/*.py",)),
     ("inventory", ("plugins/inventory/*.py",)),
     ("filters", ("plugins/filter/*.py",)),
@@ -93,9 +95,16 @@ RULES = (
         why="a module is documentation plus a declaration; its logic lives in module_utils",
     ),
     Rule(
+        room="controller utils",
+        files=("plugins/plugin_utils/*.py",),
+        only=(),
+        why="what only controller-side plugins (the inventory, the event source) run, such as an exo CLI "
+        "secretCommand (modules run it with AnsibleModule.run_command): standard library only",
+    ),
+    Rule(
         room="inventory",
         files=("plugins/inventory/*.py",),
-        only=("ansible", MODULE_UTILS),
+        only=("ansible", MODULE_UTILS, PLUGIN_UTILS),
         why="the inventory is a shell over the collection's client and credential rules: no HTTP client of its own",
     ),
     Rule(
@@ -108,7 +117,7 @@ RULES = (
     Rule(
         room="eda",
         files=("extensions/eda/plugins/*/*.py",),
-        only=(MODULE_UTILS,),
+        only=(MODULE_UTILS, PLUGIN_UTILS),
         forbidden=("ansible", MODULE_UTILS + "._base", MODULE_UTILS + "._journal_module"),
         why="an event source is an asyncio shell over the collection's client and rules (module_utils without "
         "the Ansible glue) and the standard library: no Ansible import, no second HTTP client",

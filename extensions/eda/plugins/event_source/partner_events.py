@@ -171,6 +171,7 @@ from ansible_collections.exoscale.partner.plugins.module_utils import (
     _journal_store,
     _parallel,
 )
+from ansible_collections.exoscale.partner.plugins.plugin_utils._secret_command import run_secret_command
 
 LOG = logging.getLogger("exoscale.partner.partner_events")
 SOURCE = "exoscale.partner.partner_events"
@@ -226,7 +227,8 @@ def parse_arguments(args, environ):
         for name in CREDENTIAL_ARGS:
             if not isinstance(args.get(name, ""), str):
                 raise ValueError("%s: expected a string, got %s" % (name, type(args[name]).__name__))
-        credentials = _credentials.resolve_credentials({name: args.get(name) for name in CREDENTIAL_ARGS}, environ)
+        options = {name: args.get(name) for name in CREDENTIAL_ARGS}
+        credentials = _credentials.resolve_credentials(options, environ, run_secret_command)
         settings = dict(
             credentials=credentials,
             interval=_events.seconds(given["interval"], "interval"),

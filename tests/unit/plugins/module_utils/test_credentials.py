@@ -14,7 +14,8 @@ import sys
 import pytest
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _client, _credentials
-from ansible_collections.exoscale.partner.plugins.module_utils._credentials import CredentialsError, resolve_credentials
+from ansible_collections.exoscale.partner.plugins.module_utils._credentials import CredentialsError
+from ansible_collections.exoscale.partner.plugins.plugin_utils import _secret_command
 
 FILE_SECRET = "file-secret-Zm9vYmFyYmF6cXV4"
 OTHER_SECRET = "other-secret-cXV4YmF6Zm9vYmFy"
@@ -40,6 +41,11 @@ defaultaccount = "main"
   endpoint = "http://127.0.0.1:8080/v1.alpha"
   environment = "api"
 """ % dict(file=FILE_SECRET, other=OTHER_SECRET)
+
+
+def resolve_credentials(options, environ, run_command=_secret_command.run_secret_command):
+    """The resolver as the controller plugins call it: a secretCommand runs through plugin_utils/_secret_command.py."""
+    return _credentials.resolve_credentials(options, environ, run_command)
 
 
 def options(**given):
@@ -415,6 +421,13 @@ def test_secret_command_must_be_an_argv_list(home, xdg_config, command):
 
 
 def test_secret_command_timeout(home, xdg_config, monkeypatch):
-    monkeypatch.setattr(_credentials, "SECRET_COMMAND_TIMEOUT", 0.5)
+    monkeypatch.setattr(_secret_command, "TIMEOUT", 0.5)
     xdg_config.write_text(command_account(python("import time; time.sleep(30)")))
-    refused(options(), env(home), "printed no secret within 0.5 seconds")
+    refused(options(), env(home), r"printed no secret \(no answer within 0.5 seconds\)")
+
+
+def test_secret_command_without_a_way_to_run_it(home, xdg_config):
+    """A caller that cannot run commands gets a clear refusal, never an attempt."""
+    xdg_config.write_text(command_account(python("print('%s')" % COMMAND_SECRET)))
+    with pytest.raises(CredentialsError, match="its secretCommand .* cannot be run here; set its secret instead"):
+        _credentials.resolve_credentials(options(), env(home))

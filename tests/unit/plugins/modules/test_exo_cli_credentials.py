@@ -144,3 +144,36 @@ def test_the_journal_records_the_account_key(run_module, monkeypatch, exo_config
     assert result["failed"] is False, result
     assert b"EXOvault" in journal.read_bytes()
     assert COMMAND_SECRET.encode() not in journal.read_bytes()
+
+
+def vault_account(config, code):
+    config.write_text(
+        '[[accounts]]\nname = "vault"\nkey = "EXOvault"\nsecretCommand = %s\n'
+        % json.dumps([sys.executable, "-c", code])
+    )
+
+
+def test_a_module_runs_the_secret_command_without_a_shell_or_expansion(run_module, built, exo_config):
+    """AnsibleModule.run_command runs it: argv as written ($HOME, ~ and ; stay text)."""
+    text = "$HOME;~|*"
+    command = [sys.executable, "-c", "import sys; print(sys.argv[1])", text]
+    exo_config.write_text('[[accounts]]\nname = "vault"\nkey = "EXOvault"\nsecretCommand = %s\n' % json.dumps(command))
+    run_module(partner_org_info.main, dict(api_config=str(exo_config), api_account="vault"), credentials=False)
+    assert built["params"]["api_secret"] == text
+
+
+def test_a_module_stops_a_secret_command_that_hangs(run_module, fake_client, exo_config, monkeypatch):
+    monkeypatch.setattr(_base, "SECRET_COMMAND_TIMEOUT", 0.5)
+    vault_account(exo_config, "import time; time.sleep(30)")
+    result = run_module(partner_org_info.main, dict(api_config=str(exo_config), api_account="vault"), credentials=False)
+    assert result["failed"] and "printed no secret (no answer within 0.5 seconds)" in result["msg"], result
+    assert fake_client.calls == []
+
+
+def test_a_module_names_a_secret_command_it_cannot_start(run_module, fake_client, exo_config, tmp_path):
+    exo_config.write_text(
+        '[[accounts]]\nname = "vault"\nkey = "EXOvault"\nsecretCommand = %s\n' % json.dumps([str(tmp_path / "nope")])
+    )
+    result = run_module(partner_org_info.main, dict(api_config=str(exo_config), api_account="vault"), credentials=False)
+    assert "cannot be run: No such file or directory" in result["msg"], result
+    assert fake_client.calls == []
