@@ -122,10 +122,10 @@ def requires_ansible_mismatch(requires: str) -> list[str]:
 
 
 def plugins() -> list[str]:
-    """FQCN of every plugin in plugins/ (module_utils and doc_fragments are not plugins), and of every role."""
+    """FQCN of every plugin in plugins/ (module_utils, plugin_utils, doc_fragments are not plugins) and every role."""
     names = set()
     for folder in glob.glob(os.path.join(ROOT, "plugins", "*")):
-        if os.path.basename(folder) not in ("module_utils", "doc_fragments"):
+        if os.path.basename(folder) not in ("module_utils", "plugin_utils", "doc_fragments"):
             # filter and test plugins: one .py may hold several, each documented by a <name>.yml beside it
             names |= {os.path.splitext(n)[0] for n in os.listdir(folder) if n.endswith((".py", ".yml"))}
     names |= {

@@ -68,7 +68,8 @@ options:
       - When neither O(api_account) nor O(api_key)/O(api_secret) are set, the configuration's C(defaultaccount)
         is used, if the file exists.
       - C(secretCommand) is a list, the command and its arguments, run without a shell, stopped after 120 seconds;
-        what it prints (stripped) is the secret. The account's C(endpoint), if set, is used as O(api_url) when that is not set otherwise.
+        what it prints (stripped) is the secret. The account's C(endpoint), if set, is used as O(api_url) when
+        that is not set otherwise.
     type: str
     env:
       - name: EXOSCALE_ACCOUNT
