@@ -36,6 +36,7 @@ from simulator.control import SimulatorProcess
 
 sys.path.insert(0, os.path.join(REPOSITORY_ROOT, "tests"))
 import pg_cluster  # noqa: E402
+from processes import descendants  # noqa: E402
 
 API_KEY = "EXOawxslicingtestkey"
 API_SECRET = "slicing-secret-%s" % uuid.uuid4().hex
@@ -58,25 +59,6 @@ def quantity(client_id, period):
 
 def usage(client_id, period):
     return [{"product": "partner", "variable": "license_product", "quantity": quantity(client_id, period)}]
-
-
-def descendants(pid):
-    """pid and every process below it (read from /proc)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, encoding="utf-8") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 def command_line(pid):

@@ -22,6 +22,7 @@ import time
 
 import pytest
 from conftest import REPOSITORY_ROOT, collections_root
+from processes import descendants
 
 from ansible_collections.exoscale.partner.plugins.module_utils import _journal, _journal_store
 
@@ -80,25 +81,6 @@ def start(command, tmp_path, sim):
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-def descendants(pid):
-    """pid and every process below it (read from /proc): Ansible runs the module in its own session."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, encoding="utf-8") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 def kill_tree(pid):
